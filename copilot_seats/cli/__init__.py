@@ -1,0 +1,29 @@
+"""The ``copilot-seats`` command: a thin click layer over the library.
+
+Exit codes (all commands): 0 success; 1 the check failed or the input is invalid (invalid
+seats.yaml, drift found where asked to fail on it); 2 usage error (bad flags); 3 GitHub API
+error (auth, not found, rate limit, transport). Library errors become messages, never
+tracebacks. Each subcommand lives in its own module in this package.
+"""
+
+from __future__ import annotations
+
+import click
+
+from copilot_seats import __version__
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="copilot-seats")
+def main() -> None:
+    """GitHub Copilot seats as code: validate seats.yaml, report live seats, edit seats.yaml."""
+
+
+def _register() -> None:
+    """Attach every subcommand (imported here so `main` stays import-light and cycle-free)."""
+    from copilot_seats.cli import commands  # noqa: F401  (each module registers itself on `main`)
+
+
+_register()

@@ -1,0 +1,5 @@
+"""Imports every subcommand module; each one registers itself with ``@main.command``."""
+
+from __future__ import annotations
+
+# One line per subcommand module (keep sorted).

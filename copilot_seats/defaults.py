@@ -10,15 +10,23 @@ from decimal import Decimal
 
 __all__ = [
     "API_VERSION",
+    "BACKOFF_SECONDS",
+    "BATCH_SIZE",
     "DEFAULT_BASE_URL",
     "GITHUB_RETENTION_DAYS",
     "GRACE_DAYS",
+    "MAX_RATE_LIMIT_WAIT_SECONDS",
     "MAX_REMOVAL_COUNT",
     "MAX_REMOVAL_FRACTION",
+    "MAX_RETRIES",
     "PER_PAGE",
     "REPORTING_LAG_DAYS",
     "SEAT_PRICE_USD",
+    "SECONDARY_LIMIT_WAIT_SECONDS",
+    "SIMULATOR_TOKEN",
     "STALE_AFTER_DAYS",
+    "TIMEOUT_SECONDS",
+    "WRITE_SPACING_SECONDS",
 ]
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -51,3 +59,29 @@ SEAT_PRICE_USD: dict[str, Decimal] = {
 MAX_REMOVAL_COUNT = 10
 MAX_REMOVAL_FRACTION = 0.10
 """Mass-removal guard: refuse to revoke more than max(count, fraction x declared) seats in one run."""
+
+# --- API client (copilot_seats.api) ---------------------------------------------------------
+
+TIMEOUT_SECONDS = 30.0
+"""Per-request timeout (connect, read, write, pool) of the HTTP client."""
+
+MAX_RETRIES = 3
+"""Retries after the first attempt on 5xx, connection errors, timeouts and rate limits."""
+
+BACKOFF_SECONDS = 1.0
+"""First retry delay for 5xx/connection errors; doubled on each further retry."""
+
+MAX_RATE_LIMIT_WAIT_SECONDS = 900.0
+"""Longest single wait for a rate limit to reset; beyond it the client raises RateLimitError."""
+
+SECONDARY_LIMIT_WAIT_SECONDS = 60.0
+"""Wait after a secondary rate limit without ``retry-after`` or reset (GitHub: "at least one minute")."""
+
+WRITE_SPACING_SECONDS = 1.0
+"""Minimum pause between mutating requests (GitHub's best-practice guidance; 0 for the simulator)."""
+
+BATCH_SIZE = 100
+"""Logins or team slugs per grant/revoke request (GitHub documents no maximum; 100 is conservative)."""
+
+SIMULATOR_TOKEN = "simulator-token"
+"""The token the local simulator accepts when none is given (``copilot-seats simulate --token``)."""

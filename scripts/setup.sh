@@ -32,6 +32,7 @@ fi
 if [[ "${1:-}" == "--print-env" ]]; then
     cat <<ENV
 export PATH="$PULUMI_BIN_DIR:$ROOT/.venv/bin:\$PATH"
+export COPILOT_SEATS_PULUMI_BIN="$PULUMI_BIN_DIR"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 ENV

@@ -107,10 +107,11 @@ def build_stack(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, options: 
         "seat_breakdown": {k: v for k, v in vars(snapshot.billing.seat_breakdown).items()},
         "declared_users": sorted(spec.user_keys),
         "declared_team_seats": {t.key: team_seats.get(t.key, 0) for t in spec.teams},
-        "unmanaged": [{"login": snapshot.seats[k].login, "assigning_team": snapshot.seats[k].assigning_team}
-                      for k in sorted(cmp.unmanaged)],
-        "missing": sorted(cmp.missing),
-        "pending_cancellation": sorted(cmp.pending_cancellation),
+        "unmanaged": [{"login": login, "assigning_team": snapshot.seats[login.casefold()].assigning_team}
+                      for login in cmp.unmanaged],
+        "missing": list(cmp.missing),
+        "missing_teams": list(cmp.missing_teams),
+        "pending_cancellation": list(cmp.pending_cancellation),
         "unassigned_seats": snapshot.unassigned_count,
         "live_seats": snapshot.listed_count,
         "declared_seats": len(spec.users),

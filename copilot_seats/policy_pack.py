@@ -1,0 +1,116 @@
+"""The CrossGuard wiring: :mod:`copilot_seats.rules` as ``pulumi_policy`` policy objects.
+
+``policies/__main__.py`` only calls ``PolicyPack(PACK_NAME, policies=build_policies())``, which
+starts a gRPC server and never returns; everything else lives here so tests can build the very
+same policy objects and call their ``validate`` without an engine.
+
+Written against pulumi-policy 1.7.0 (the version pinned with Pulumi 3.78.1): no severity, no
+``not_applicable``, no remediation. What the adapter does for each resource:
+
+1. skip resources whose type the policy does not judge (see :data:`copilot_seats.rules.RULES`);
+2. copy the inputs out of the SDK's unknown-checking proxy, replacing values not known during
+   preview by :data:`copilot_seats.rules.UNKNOWN` (so one unknown value cannot hide the rest);
+3. run the pure rule with the policy's config and the current time, report each violation;
+4. if the rule could not judge (it needed an unknown value), raise the SDK's own
+   ``UnknownValueError``: pulumi-policy reports that as an *advisory* "can't run policy during
+   preview" note whatever the policy's enforcement level, so unknowns never fail a preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from copilot_seats.policy_config import POLICIES, PolicySpec
+from copilot_seats.rules import RULES, UNKNOWN, Rule
+
+__all__ = ["PACK_NAME", "build_policies", "materialize", "validator"]
+
+PACK_NAME = "copilot-seats"
+"""The pack's name in previews and in ``pulumi policy`` commands."""
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def materialize(value: Any, path: tuple[str, ...] = (),
+                unknowns: dict[tuple[str, ...], str] | None = None) -> Any:
+    """A plain copy of ``value`` (the SDK's proxied inputs) with unknowns as :data:`UNKNOWN`.
+
+    :param unknowns: when given, receives ``path -> the engine's unknown sentinel`` for every
+        unknown value found, so the caller can raise a precise ``UnknownValueError``.
+    """
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key in value:
+            out[key] = _item(value, key, (*path, str(key)), unknowns)
+        return out
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_item(value, i, (*path, str(i)), unknowns) for i in range(len(value))]
+    return value
+
+
+def _item(container: Any, key: Any, path: tuple[str, ...],
+          unknowns: dict[tuple[str, ...], str] | None) -> Any:
+    try:
+        return materialize(container[key], path, unknowns)
+    except UnknownValueError as exc:
+        if unknowns is not None:
+            unknowns[path] = exc.unknown_type_sentinel
+        return UNKNOWN
+
+
+def validator(policy: str, rules: Mapping[str, Rule], clock: Clock = _utcnow) -> Callable[..., None]:
+    """The ``validate`` callback of ``policy``: dispatches on resource type to ``rules``."""
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        rule = rules.get(args.resource_type)
+        if rule is None:
+            return
+        unknowns: dict[tuple[str, ...], str] = {}
+        props = materialize(args.props, (), unknowns)
+        undetermined = []
+        for violation in rule(props, args.get_config() or {}, clock()):
+            if violation.determined:
+                report_violation(violation.message, None)
+            else:
+                undetermined.append(violation)
+        if undetermined:
+            key = (undetermined[0].unknown[0],)
+            raise UnknownValueError(unknowns.get(key, UNKNOWN_STRING_VALUE), list(key))
+
+    validate.__name__ = f"validate_{policy.replace('-', '_')}"
+    return validate
+
+
+def _policy(spec: PolicySpec, clock: Clock) -> ResourceValidationPolicy:
+    schema = (PolicyConfigSchema(properties={k: dict(v) for k, v in spec.properties.items()})
+              if spec.properties else None)
+    return ResourceValidationPolicy(
+        name=spec.name,
+        description=spec.description,
+        validate=validator(spec.name, RULES[spec.name], clock),
+        enforcement_level=EnforcementLevel(spec.enforcement),
+        config_schema=schema,
+    )
+
+
+def build_policies(clock: Clock = _utcnow) -> list[ResourceValidationPolicy]:
+    """Every policy of :data:`copilot_seats.policy_config.POLICIES`, ready for ``PolicyPack``.
+
+    :param clock: the time the rules judge against (tests pin it); default: now, UTC.
+    """
+    return [_policy(spec, clock) for spec in POLICIES]

@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 # One line per subcommand module (keep sorted).
+from copilot_seats.cli import validate  # noqa: F401

@@ -1,0 +1,118 @@
+"""``copilot-seats validate``: check seats.yaml files offline (no network, no token).
+
+Exit codes: 0 every file is valid (warnings allowed); 1 at least one file is invalid;
+2 usage error (e.g. a path that does not exist). ``--format json`` prints one object for
+all paths: ``{"valid": bool, "errors": [...], "warnings": [...]}``, each problem being
+``{"file", "line", "column", "message"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from copilot_seats.cli import main
+from copilot_seats.errors import SpecProblem
+from copilot_seats.loader import CheckResult, check_file
+
+__all__ = ["validate"]
+
+DEFAULT_PATH = "seats.yaml"
+
+
+@main.command("validate")
+@click.argument(
+    "paths",
+    nargs=-1,
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=str),
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    help="human: one 'file:line:col: error: message' line per problem, then a summary. "
+    "json: one object for all files.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Judge expiry dates as of this date, YYYY-MM-DD (default: today). Makes CI runs reproducible.",
+)
+def validate(paths: tuple[str, ...], output_format: str, today: datetime | None) -> None:
+    """Check seats.yaml files without contacting GitHub.
+
+    Checks the YAML syntax, the JSON Schema (schemas/seats.schema.json), GitHub login and
+    team slug syntax, real dates, and duplicates (logins are case-insensitive). Warns about
+    grants whose 'expires' date or stale exemption has passed. PATHS defaults to seats.yaml.
+
+    Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.
+    """
+    if not paths:
+        if not Path(DEFAULT_PATH).is_file():
+            raise click.BadParameter(
+                f"'{DEFAULT_PATH}' does not exist in the current directory; pass the path to your "
+                "seats file",
+                param_hint="'PATHS...'",
+            )
+        paths = (DEFAULT_PATH,)
+    as_of: date | None = today.date() if today is not None else None
+    results = [check_file(path, today=as_of) for path in paths]
+    errors = [problem for result in results for problem in result.errors]
+    warnings = [problem for result in results for problem in result.warnings]
+    if output_format == "json":
+        click.echo(json.dumps(_json_report(errors, warnings), indent=2))
+    else:
+        for problem in errors:
+            click.echo(_human_line(problem, "error"))
+        for problem in warnings:
+            click.echo(_human_line(problem, "warning"))
+        click.echo(_summary(paths, results, errors, warnings))
+    if errors:
+        raise SystemExit(1)
+
+
+def _human_line(problem: SpecProblem, severity: str) -> str:
+    return f"{problem.file}:{problem.line}:{problem.column}: {severity}: {problem.message}"
+
+
+def _json_report(errors: list[SpecProblem], warnings: list[SpecProblem]) -> dict[str, object]:
+    def as_dict(problem: SpecProblem) -> dict[str, object]:
+        return {
+            "file": problem.file,
+            "line": problem.line,
+            "column": problem.column,
+            "message": problem.message,
+        }
+
+    return {
+        "valid": not errors,
+        "errors": [as_dict(p) for p in errors],
+        "warnings": [as_dict(p) for p in warnings],
+    }
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _summary(
+    paths: tuple[str, ...],
+    results: list[CheckResult],
+    errors: list[SpecProblem],
+    warnings: list[SpecProblem],
+) -> str:
+    files = paths[0] if len(paths) == 1 else _plural(len(paths), "file")
+    counts = f"{_plural(len(errors), 'error')}, {_plural(len(warnings), 'warning')}"
+    if errors:
+        invalid = sum(1 for result in results if not result.valid)
+        which = f"; {invalid} of {len(paths)} files invalid" if len(paths) > 1 else ""
+        return f"{files}: invalid ({counts}{which})"
+    users = sum(len(r.spec.users) for r in results if r.spec is not None)
+    teams = sum(len(r.spec.teams) for r in results if r.spec is not None)
+    return f"{files}: valid ({_plural(users, 'user')}, {_plural(teams, 'team')}; {counts})"

@@ -226,13 +226,16 @@ class Requester:
                     "user is a member holding a Copilot seat")
         elif status == 422:
             cls = UnprocessableError
-            hint = ("GitHub refused the change: seats can only be granted or revoked when the organization's "
-                    "Copilot access setting (seat_management_setting) is 'assign_selected' and billing and "
-                    "the public-code-suggestions policy are set up; a seat assigned through a team cannot be "
-                    "revoked per user (remove the team grant or the team membership instead)"
-                    if writing else
-                    "GitHub refused the request: Copilot Business/Enterprise may not be enabled, the payment "
-                    "method may have a problem, or the user has a pending organization invitation")
+            if "team" in github.lower() and writing:
+                hint = ("a seat assigned through a team cannot be revoked per user: remove the team grant "
+                        "or the user's team membership instead")
+            elif writing:
+                hint = ("seats can only be granted or revoked when the organization's Copilot access setting "
+                        "(seat_management_setting) is 'assign_selected', billing is set up and a "
+                        "public-code-suggestions policy is set")
+            else:
+                hint = ("Copilot Business/Enterprise may not be enabled, the payment method may have a "
+                        "problem, or the user has a pending organization invitation")
         elif status >= 500:
             hint = f"GitHub had an internal error; {self.max_retries} retries did not help; try later"
         else:

@@ -56,8 +56,7 @@ def validate(paths: tuple[str, ...], output_format: str, today: datetime | None)
     if not paths:
         if not Path(DEFAULT_PATH).is_file():
             raise click.BadParameter(
-                f"'{DEFAULT_PATH}' does not exist in the current directory; pass the path to your "
-                "seats file",
+                f"'{DEFAULT_PATH}' does not exist in the current directory; pass the path to your seats file",
                 param_hint="'PATHS...'",
             )
         paths = (DEFAULT_PATH,)

@@ -292,21 +292,18 @@ for _loader in _LOADERS:
         _loader.add_constructor(f"{_CORE}{_tag}", _constructor)
 
 
-def read_yaml(
-    source: str | bytes, file: str, *, max_bytes: int = MAX_SPEC_BYTES, pure_python: bool = False
-) -> YamlDocument:
+def read_yaml(source: str | bytes, file: str, *, max_bytes: int = MAX_SPEC_BYTES) -> YamlDocument:
     """Parse ``source`` (the content of ``file``) into a :class:`YamlDocument`; never raises
     for bad input.
 
     An empty document (nothing but whitespace or comments) gives ``data=None`` and no
-    problems: whether that is acceptable is the caller's decision. ``pure_python`` forces
-    PyYAML's pure-Python parser instead of libyaml (for tests; results are the same).
+    problems: whether that is acceptable is the caller's decision.
     """
     text, problems = _decode(source, file, max_bytes)
     if text is None:
         return YamlDocument(None, problems)
     loader: _StrictMixin | None = None
-    loader_class = _LOADERS[-1] if pure_python else _LOADERS[0]
+    loader_class = _LOADERS[0]
     try:
         loader = loader_class(text, file)  # type: ignore[call-arg]
         node = loader.get_single_node()
@@ -397,7 +394,7 @@ def _syntax_problems(exc: yaml.MarkedYAMLError, text: str, file: str) -> list[Sp
     mark = exc.problem_mark or exc.context_mark
     line, column = _pos(mark)
     problem = exc.problem or exc.context or "invalid YAML"
-    if "'\\t'" in problem:
+    if "'\\t'" in problem or "tab character" in problem or _char_at(text, mark) == "\t":
         tab_lines = [
             number
             for number, content in enumerate(_LINE_BREAK.split(text), start=1)
@@ -436,6 +433,14 @@ def _syntax_problems(exc: yaml.MarkedYAMLError, text: str, file: str) -> list[Sp
     if exc.context and exc.problem and exc.context_mark is not None:
         message += f" ({exc.context} on line {exc.context_mark.line + 1})"
     return [SpecProblem(file, line, column, message)]
+
+
+def _char_at(text: str, mark: _Mark | None) -> str:
+    if mark is None:
+        return ""
+    lines = _LINE_BREAK.split(text)
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line[mark.column : mark.column + 1]
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -197,16 +197,14 @@ def stale_seat(props: Props, config: Props, now: datetime) -> Iterator[Violation
                            setting(config, "stale-seat", "graceDays"), remembered)
     if verdict is None:
         return
-    details = []
+    details = [f"{login}: {verdict.message}."]
     if verdict.kind is StaleKind.INACTIVE and not verdict.remembered and seat.last_activity_editor:
-        details.append(f"last editor {seat.last_activity_editor}")
+        details.append(f"Last editor: {seat.last_activity_editor}.")
     if verdict.kind is StaleKind.NO_ACTIVITY:
-        details.append(f"seat granted {created_at.date().isoformat()}")
+        details.append(f"Granted on {created_at.date().isoformat()}.")
     if exemption is not None:
-        details.append(f"stale exemption ({exemption.reason}) ended {exemption.until.isoformat()}")
-    extra = f" [{'; '.join(details)}]" if details else ""
-    yield Violation("stale-seat", login, f"{login}: {verdict.message}{extra}.{_owner(props)} {ACTIVITY_HINT}",
-                    (login,))
+        details.append(f"Its stale exemption ({exemption.reason}) ended {exemption.until.isoformat()}.")
+    yield Violation("stale-seat", login, " ".join(details) + f"{_owner(props)} {ACTIVITY_HINT}", (login,))
 
 
 def missing_seat(props: Props, config: Props, now: datetime) -> Iterator[Violation]:

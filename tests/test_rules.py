@@ -103,7 +103,7 @@ def test_stale_message_names_login_date_editor_days_and_hint() -> None:
 def test_stale_null_activity_is_explained_honestly() -> None:
     [v] = run(rules.stale_seat, seat(last_activity_at=None, last_activity_editor=None))
     assert "never used, or inactive for more than GitHub's 90-day retention" in v.message
-    assert "seat granted 2026-01-05" in v.message and "grace 14 days" in v.message
+    assert "Granted on 2026-01-05." in v.message and "grace 14 days" in v.message
 
 
 def test_stale_uses_remembered_activity_when_github_reports_null() -> None:

@@ -1,0 +1,120 @@
+"""``copilot-seats report``: live Copilot seats joined with seats.yaml (read-only).
+
+A thin shell: load the spec (``loader``), fetch a snapshot through a read-only client
+(``api``/``live``), compare (``analysis``), render (``render``). Exit codes: 0 ok; 1 invalid
+seats.yaml, or drift found with ``--fail-on-drift``; 2 usage (bad flags, GITHUB_TOKEN unset);
+3 GitHub API error (auth, not found, rate limit, network).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from copilot_seats import defaults
+from copilot_seats.cli import main
+from copilot_seats.errors import ApiError, SpecError
+
+__all__ = ["report"]
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_API = 3
+
+
+class _Progress:
+    """``Listing seats: page 3 (300/1000)`` on stderr, rewritten in place."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, pages: int, seen: int, total: int | None) -> None:
+        if self.enabled:
+            of = f"/{total}" if total is not None else ""
+            click.echo(f"\rListing seats: page {pages} ({seen}{of} seats)", err=True, nl=False)
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+@main.command("report")
+@click.option("--seats", "seats_path", default="seats.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The seats file to compare with.")
+@click.option("--org", default=None, help="Organization to read (default: 'organization' in the seats file).")
+@click.option("--stale-days", type=click.IntRange(min=1), default=defaults.STALE_AFTER_DAYS,
+              show_default=True, help="Stale when last activity is older than this (+1 day lag).")
+@click.option("--grace-days", type=click.IntRange(min=0), default=defaults.GRACE_DAYS, show_default=True,
+              help="A seat with no reported activity is stale only once granted longer ago than this.")
+@click.option("--seat-price", type=click.FloatRange(min=0), default=None,
+              help="Monthly USD price per seat (default: settings.seat_price_usd, else list price).")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "csv"]), default="table",
+              show_default=True, help="Output format (markdown includes a Mermaid activity chart).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Write the report to this file instead of stdout.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show page progress on stderr (default: only when stderr is a terminal).")
+@click.option("--fail-on-drift", is_flag=True,
+              help="Exit 1 when a seat is unmanaged or a declared one is missing.")
+def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, seat_price: float | None,
+           fmt: str, output: Path | None, progress: bool | None, fail_on_drift: bool) -> None:
+    """Report live Copilot seats against seats.yaml: totals, estimated monthly cost, users by last
+    activity, stale seats, drift both ways (unmanaged / missing) and pending cancellations.
+
+    Reads GITHUB_TOKEN (an organization owner's token: classic scope manage_billing:copilot or
+    read:org; fine-grained 'GitHub Copilot Business' read) and GITHUB_API_URL (default
+    https://api.github.com). Never writes to GitHub.
+
+    Exit status: 0 ok; 1 invalid seats.yaml, or drift with --fail-on-drift; 2 usage error
+    (including GITHUB_TOKEN unset); 3 GitHub API error.
+    """
+    from copilot_seats.analysis import compare, estimated_monthly_cost
+    from copilot_seats.analysis import seat_price as price_of
+    from copilot_seats.api import client_from_env
+    from copilot_seats.live import fetch_snapshot
+    from copilot_seats.loader import load_spec
+    from copilot_seats.render import render, report_data
+
+    try:
+        spec = load_spec(seats_path)
+    except SpecError as exc:
+        click.echo(f"error: {seats_path} is invalid:\n{exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    if seat_price is not None:
+        spec = dataclasses.replace(spec, settings=dataclasses.replace(
+            spec.settings, seat_price_usd=Decimal(str(seat_price))))
+    organization = org or spec.organization
+    try:
+        client = client_from_env(read_only=True)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    ticker = _Progress(sys.stderr.isatty() if progress is None else progress)
+    now = datetime.now(UTC).replace(microsecond=0)
+    try:
+        with client:
+            snapshot = fetch_snapshot(client, organization, now=now, on_page=ticker)
+    except ApiError as exc:
+        ticker.done()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_API)
+    ticker.done()
+    comparison = compare(spec, snapshot, now, stale_days, grace_days)
+    data = report_data(comparison, snapshot, estimated_monthly_cost(snapshot, spec.settings),
+                       price_of(spec.settings))
+    text = render(fmt, data)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    if fail_on_drift and comparison.has_drift:
+        click.echo(f"drift: {len(comparison.unmanaged)} unmanaged, {len(comparison.missing)} missing users, "
+                   f"{len(comparison.missing_teams)} missing teams", err=True)
+        sys.exit(EXIT_INVALID)

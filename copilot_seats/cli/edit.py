@@ -1,0 +1,332 @@
+"""``copilot-seats import`` and ``copilot-seats prune``: write seats.yaml from the live seats.
+
+Both read GitHub through a read-only client (``GITHUB_TOKEN``, ``GITHUB_API_URL``) and edit
+seats.yaml only through :mod:`copilot_seats.seats_edit`, so every unrelated comment and line
+survives. Both re-validate the result with the loader before writing anything. Staleness is
+judged by :func:`copilot_seats.analysis.compare` (hence :func:`~copilot_seats.analysis.stale_reason`),
+the rule the ``stale-seat`` policy uses.
+
+Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid; 2 usage error
+(bad flags, org mismatch, refusing to overwrite); 3 GitHub API error or no token.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from copilot_seats import defaults
+from copilot_seats.analysis import SeatRow, compare, is_exempt, stale_reason
+from copilot_seats.api import client_from_env
+from copilot_seats.cli import main
+from copilot_seats.errors import ApiError
+from copilot_seats.live import LiveSeat, LiveSnapshot, fetch_snapshot
+from copilot_seats.loader import CheckResult, check_file, check_spec
+from copilot_seats.seats_edit import (
+    NewEntry,
+    SeatsEditError,
+    add_entries,
+    remove_entries,
+    render_seats_file,
+)
+from copilot_seats.spec import SeatSpec
+
+__all__ = ["import_command", "prune_command", "prune_summary", "seat_comment", "team_comment"]
+
+
+class _ApiFailure(click.ClickException):
+    """GitHub could not be read (exit code 3)."""
+
+    exit_code = 3
+
+
+def _fetch(org: str, now: datetime) -> LiveSnapshot:
+    try:
+        with client_from_env(read_only=True) as client:
+            return fetch_snapshot(client, org, now=now)
+    except ValueError as exc:  # no token
+        raise _ApiFailure(str(exc)) from None
+    except ApiError as exc:
+        raise _ApiFailure(f"could not read the Copilot seats of {org}: {exc}") from None
+
+
+def _checked(path: Path) -> CheckResult:
+    """Load ``path`` or stop with exit 1 listing every problem; warnings go to stderr."""
+    result = check_file(path)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.spec is None:
+        for problem in result.errors:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(
+            f"{path} is invalid ({len(result.errors)} problem(s)); nothing was changed")
+    return result
+
+
+def _verify(text: str, path: Path) -> SeatSpec:
+    """The spec of edited text; an invalid result is a bug, so refuse to write it (exit 1)."""
+    result = check_spec(text, str(path))
+    if result.spec is None:
+        detail = "; ".join(str(p) for p in result.errors)
+        raise click.ClickException(f"refusing to write {path}: the edited file would be invalid: {detail}")
+    return result.spec
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace ``path`` atomically (a reader never sees half a file)."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.date().isoformat() if moment is not None else "never"
+
+
+def _editor(seat: LiveSeat) -> str:
+    """``vscode/1.77.3/copilot/1.86.82`` -> ``vscode``."""
+    return (seat.last_activity_editor or "").split("/")[0]
+
+
+def seat_comment(seat: LiveSeat) -> str:
+    """The trailing comment of an imported user: ``last activity 2026-11-02 (vscode), granted 2025-03-01``.
+
+    A null activity is spelled out as GitHub means it (never used, or idle beyond its 90-day
+    retention).
+    """
+    granted = f"granted {seat.created_at.date().isoformat()}"
+    if seat.last_activity_at is None:
+        days = defaults.GITHUB_RETENTION_DAYS
+        return f"no activity reported (never used, or idle > {days} days), {granted}"
+    editor = _editor(seat)
+    return f"last activity {_day(seat.last_activity_at)}{f' ({editor})' if editor else ''}, {granted}"
+
+
+def team_comment(seats: Sequence[LiveSeat]) -> str:
+    """The trailing comment of an imported team: its seat count, latest activity, first grant."""
+    active = [s.last_activity_at for s in seats if s.last_activity_at is not None]
+    latest = f"last activity {_day(max(active))}" if active else "no activity reported"
+    first = min(s.created_at for s in seats).date().isoformat()
+    return f"{len(seats)} seat(s) through this team, {latest}, granted {first}"
+
+
+@dataclass(frozen=True)
+class _Importable:
+    """The live seats as seats.yaml entries, and what cannot be imported."""
+
+    users: tuple[NewEntry, ...]
+    teams: tuple[NewEntry, ...]
+    pending: tuple[str, ...]
+    unassigned: int
+
+    def summary(self) -> str:
+        notes = []
+        if self.pending:
+            notes.append(f"skipped {len(self.pending)} seat(s) pending cancellation: "
+                         f"{', '.join(self.pending)}")
+        if self.unassigned:
+            notes.append(f"{self.unassigned} seat(s) with no assignee cannot be declared")
+        return "; ".join(notes)
+
+
+def _importable(snapshot: LiveSnapshot, known_users: frozenset[str] = frozenset(),
+                known_teams: frozenset[str] = frozenset()) -> _Importable:
+    """Direct seats as users and assigning teams as teams, sorted by key, minus known ones.
+
+    Users who hold their seat through a team are not listed (the team entry covers them);
+    seats pending cancellation are left out (declaring them would re-grant them).
+    """
+    seats = sorted(snapshot.seats.values(), key=lambda s: s.key)
+    held = [s for s in seats if s.pending_cancellation_date is None]
+    by_team: dict[str, list[LiveSeat]] = {}
+    for seat in held:
+        if seat.assigning_team is not None:
+            by_team.setdefault(seat.assigning_team, []).append(seat)
+    return _Importable(
+        users=tuple(NewEntry(s.login, seat_comment(s)) for s in held
+                    if s.assigning_team is None and s.key not in known_users),
+        teams=tuple(NewEntry(slug, team_comment(members)) for slug, members in sorted(by_team.items())
+                    if slug not in known_teams),
+        pending=tuple(s.login for s in seats if s.pending_cancellation_date is not None),
+        unassigned=snapshot.unassigned_count,
+    )
+
+
+@main.command("import")
+@click.option("--output", "-o", "output", default="seats.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="seats file to write (or, with --merge, to add to); '-' writes to stdout.")
+@click.option("--org", help="organization to import; default: the file's 'organization'.")
+@click.option("--merge", is_flag=True,
+              help="add only the seats held outside the existing file, keeping its comments and order.")
+@click.option("--dry-run", is_flag=True, help="print the new file (or, with --merge, a diff); write nothing.")
+@click.option("--force", is_flag=True, help="overwrite an existing file (without --merge).")
+def import_command(output: Path, org: str | None, merge: bool, dry_run: bool, force: bool) -> None:
+    """Write seats.yaml from the live Copilot seats (bootstrap, or --merge the drift in).
+
+    Users holding a direct seat become `users`, teams through which seats are held become
+    `teams` (their members are not listed). Each entry gets a comment with its last activity
+    and grant date. Reads GITHUB_TOKEN and GITHUB_API_URL; never writes to GitHub.
+    """
+    to_stdout = str(output) == "-"
+    if merge and to_stdout:
+        raise click.UsageError("--merge needs a file to add to (not '-')")
+    existing: SeatSpec | None = None
+    if merge:
+        if not output.exists():
+            raise click.UsageError(f"--merge: {output} does not exist (import without --merge first)")
+        existing = _checked(output).spec
+        assert existing is not None
+        if org and org.casefold() != existing.organization.casefold():
+            raise click.UsageError(
+                f"--org {org} does not match {output}'s organization {existing.organization}")
+        org = existing.organization
+    elif not to_stdout and output.exists() and not force and not dry_run:
+        raise click.UsageError(
+            f"{output} exists: use --merge to add the live seats to it, or --force to replace it")
+    if not org:
+        raise click.UsageError("which organization? pass --org ORG (or --merge into a file that names one)")
+
+    now = datetime.now(UTC)
+    snapshot = _fetch(org, now)
+    if existing is not None:
+        found = _importable(snapshot, existing.user_keys, existing.team_keys)
+        before = output.read_text(encoding="utf-8")
+        try:
+            text = add_entries(add_entries(before, "users", found.users), "teams", found.teams)
+        except SeatsEditError as exc:
+            raise click.ClickException(f"{output}: {exc}") from None
+    else:
+        found = _importable(snapshot)
+        plan_type = snapshot.billing.plan_type
+        plan = plan_type if plan_type in ("business", "enterprise") else None
+        text = render_seats_file(
+            org, found.users, found.teams,
+            header=[f"Copilot seats of {org}, imported from GitHub on {now.date().isoformat()} "
+                    "by `copilot-seats import`.",
+                    "Comments record what GitHub reported then; add owner and reason to each entry.",
+                    "Every change is a pull request: validate, preview, merge (docs/gitops.md)."],
+            settings={"mode": "additive", **({"plan": plan} if plan else {})},
+        )
+        before = ""
+    _verify(text, output)
+    added = f"{len(found.users)} user(s), {len(found.teams)} team(s)"
+    notes = found.summary()
+    if dry_run or to_stdout:
+        if merge:
+            click.echo("".join(difflib.unified_diff(before.splitlines(True), text.splitlines(True),
+                                                    str(output), str(output))), nl=False)
+        else:
+            click.echo(text, nl=False)
+        click.echo(f"import: {'would add' if merge else 'would write'} {added}"
+                   f"{' (dry run)' if dry_run else ''}{'; ' + notes if notes else ''}", err=True)
+        return
+    if merge and text == before:
+        click.echo(f"import: {output} already declares every live seat{'; ' + notes if notes else ''}",
+                   err=True)
+        return
+    _write(output, text)
+    click.echo(f"import: {'added' if merge else 'wrote'} {added} {'to' if merge else 'in'} {output}"
+               f"{'; ' + notes if notes else ''}", err=True)
+
+
+def _exempt_but_stale(row: SeatRow, now: datetime, stale_days: int, grace_days: int) -> bool:
+    """A declared user who would be stale without their (still valid) stale exemption."""
+    return (row.declared_directly and is_exempt(row.grant, now)
+            and stale_reason(row.seat, None, now, stale_days, grace_days) is not None)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _activity(seat: LiveSeat | None) -> str:
+    if seat is None or seat.last_activity_at is None:
+        return "none reported"
+    editor = _editor(seat)
+    return f"{_day(seat.last_activity_at)}{f' ({editor})' if editor else ''}"
+
+
+def prune_summary(path: str, removed: Sequence[SeatRow], kept_team: Sequence[SeatRow],
+                  exempt: Sequence[SeatRow], stale_days: int, grace_days: int, dry_run: bool) -> str:
+    """The Markdown summary of a prune, written to be a pull-request body."""
+    verb = "Would remove" if dry_run else "Removed"
+    out = ["## Prune stale Copilot seats", ""]
+    if removed:
+        out += [f"{verb} {len(removed)} user(s) from `{path}` whose Copilot seat is stale: no activity "
+                f"for more than {stale_days} days, or none reported and granted more than {grace_days} "
+                "days ago. This is the rule of the `stale-seat` policy; users with a valid "
+                "`stale_exemption` are kept. Merging revokes these seats (GitHub keeps access until "
+                "the end of the billing cycle).", "",
+                "| Login | Last activity | Granted | Why |", "|---|---|---|---|"]
+        out += [f"| `{r.login}` | {_activity(r.seat)} | {_day(r.seat.created_at if r.seat else None)} "
+                f"| {_cell(r.stale.message if r.stale else '')} |" for r in removed]
+    else:
+        out.append(f"No stale users to remove from `{path}` (threshold {stale_days} days, "
+                   f"grace {grace_days} days).")
+    if exempt:
+        out += ["", "Kept, stale but exempt:", ""]
+        out += [f"- `{r.login}`: {_cell(r.grant.stale_exemption.reason)} "
+                f"(until {r.grant.stale_exemption.until.isoformat()})"
+                for r in exempt if r.grant is not None and r.grant.stale_exemption is not None]
+    if kept_team:
+        out += ["", "Kept, stale but the seat comes through a team (removing the entry frees nothing):", ""]
+        out += [f"- `{r.login}` through team `{r.assigning_team}`" for r in kept_team]
+    out += ["", "_Generated by `copilot-seats prune`._"]
+    return "\n".join(out) + "\n"
+
+
+@main.command("prune")
+@click.option("--stale-days", type=click.IntRange(min=1), default=defaults.STALE_AFTER_DAYS,
+              show_default=True, help="a seat is stale after this many days without activity.")
+@click.option("--grace-days", type=click.IntRange(min=0), default=defaults.GRACE_DAYS, show_default=True,
+              help="a seat with no reported activity is stale only when granted longer ago than this.")
+@click.option("--seats", "seats_path", default="seats.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="seats file to prune.")
+@click.option("--dry-run", is_flag=True, help="print the summary; leave the file unchanged.")
+def prune_command(stale_days: int, grace_days: int, seats_path: Path, dry_run: bool) -> None:
+    """Remove stale users from seats.yaml and print a Markdown summary (a pull-request body).
+
+    Staleness is the `stale-seat` policy's rule; users with a valid `stale_exemption` are
+    kept, and teams are never pruned. Comments and formatting of the file are preserved.
+    Reads GITHUB_TOKEN and GITHUB_API_URL; never writes to GitHub.
+    """
+    if not seats_path.exists():
+        raise click.UsageError(f"{seats_path} does not exist")
+    spec = _checked(seats_path).spec
+    assert spec is not None
+    now = datetime.now(UTC)
+    snapshot = _fetch(spec.organization, now)
+    rows = compare(spec, snapshot, now, stale_days, grace_days).rows
+    stale = [r for r in rows if r.declared_directly and r.stale is not None]
+    removed = [r for r in stale if r.assigning_team is None]
+    kept_team = [r for r in stale if r.assigning_team is not None]
+    exempt = [r for r in rows if _exempt_but_stale(r, now, stale_days, grace_days)]
+    if removed:
+        before = seats_path.read_text(encoding="utf-8")
+        grants = {u.key: u.login for u in spec.users}
+        try:
+            text = remove_entries(before, "users", [grants[r.key] for r in removed])
+        except SeatsEditError as exc:
+            raise click.ClickException(f"{seats_path}: {exc}") from None
+        _verify(text, seats_path)
+        if not dry_run:
+            _write(seats_path, text)
+    click.echo(prune_summary(str(seats_path), removed, kept_team, exempt, stale_days, grace_days, dry_run),
+               nl=False)
+    action = "would remove" if dry_run else "removed"
+    click.echo(f"prune: {action} {len(removed)} stale user(s) from {seats_path}", err=True)
+

@@ -137,7 +137,7 @@ def test_import_merge_dry_run_prints_a_diff(simulator: RunningSimulator, tmp_pat
         (["import", "--org", "acme", "--bogus"], None, {}, 2, "No such option"),
         (["import", "--org", "no-such-org"], None, {}, 3, "no-such-org"),
         (["import", "--org", "acme"], None, {"GITHUB_TOKEN": "wrong"}, 3, "401"),
-        (["import", "--org", "acme"], None, {"GITHUB_TOKEN": ""}, 3, "GITHUB_TOKEN is not set"),
+        (["import", "--org", "acme"], None, {"GITHUB_TOKEN": ""}, 2, "GITHUB_TOKEN is not set"),
     ],
     ids=["no-org", "merge-missing-file", "merge-org-mismatch", "merge-invalid-file", "bad-flag",
          "unknown-org", "bad-token", "no-token"],

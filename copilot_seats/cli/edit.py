@@ -7,7 +7,7 @@ judged by :func:`copilot_seats.analysis.compare` (hence :func:`~copilot_seats.an
 the rule the ``stale-seat`` policy uses.
 
 Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid; 2 usage error
-(bad flags, org mismatch, refusing to overwrite); 3 GitHub API error or no token.
+(bad flags, org mismatch, refusing to overwrite, ``GITHUB_TOKEN`` unset); 3 GitHub API error.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def _fetch(org: str, now: datetime) -> LiveSnapshot:
     try:
         with client_from_env(read_only=True) as client:
             return fetch_snapshot(client, org, now=now)
-    except ValueError as exc:  # no token
-        raise _ApiFailure(str(exc)) from None
+    except ValueError as exc:  # GITHUB_TOKEN unset: a usage error, as in `report`
+        raise click.UsageError(str(exc)) from None
     except ApiError as exc:
         raise _ApiFailure(f"could not read the Copilot seats of {org}: {exc}") from None
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from copilot_seats import loader, schema_check, yaml_source
+from copilot_seats import loader, schema_check, yaml_source, yaml_strict
 from copilot_seats.errors import SpecError, SpecProblem
 from copilot_seats.loader import CheckResult, check_file, check_spec, load_spec, parse_spec
 from copilot_seats.spec import Mode, Plan
@@ -270,7 +270,7 @@ def test_bad_input_gets_a_located_error_not_a_traceback(
     source: str | bytes, line: int, fragments: list[str], pure_python: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if pure_python:
-        monkeypatch.setattr(yaml_source, "_LOADERS", yaml_source._LOADERS[-1:])
+        monkeypatch.setattr(yaml_strict, "LOADERS", yaml_strict.LOADERS[-1:])
     error = errors_of(source)[0]
     assert error.line == line, str(error)
     assert error.column >= 1
@@ -402,3 +402,21 @@ def test_schema_patterns_decide_like_the_loader(key: str, value: str, ok: bool) 
         else HEAD + f"teams:\n  {json.dumps(value)}:\n"
     )
     assert check_spec(text, today=TODAY).valid is ok
+
+
+def test_public_surface_is_deliberate() -> None:
+    assert sorted(loader.__all__) == sorted(
+        [
+            "MAX_SPEC_BYTES",
+            "MAX_SPEC_ENTRIES",
+            "CheckResult",
+            "check_file",
+            "check_spec",
+            "load_spec",
+            "parse_spec",
+        ]
+    )
+    assert all(hasattr(loader, name) for name in loader.__all__)
+    assert all(hasattr(yaml_source, name) for name in yaml_source.__all__)
+    assert all(hasattr(schema_check, name) for name in schema_check.__all__)
+    assert all(hasattr(yaml_strict, name) for name in yaml_strict.__all__)

@@ -65,7 +65,7 @@ class PulumiResult:
     def output(self) -> str:
         return self.stdout + self.stderr
 
-    def __str__(self) -> str:  # shown by pytest when an assertion on the result fails
+    def __repr__(self) -> str:  # shown by pytest when an assertion on the result fails
         return f"$ pulumi {' '.join(self.args)} -> {self.returncode}\n{self.output}"
 
 

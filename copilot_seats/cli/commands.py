@@ -1,4 +1,5 @@
 """Imports every subcommand module; each one registers itself with ``@main.command``."""
+# ruff: noqa: I001  (one import per subcommand keeps concurrent additions conflict-free)
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -60,6 +61,23 @@ def test_import_dry_run_prints_the_file_and_writes_nothing(simulator: RunningSim
     assert result.returncode == 0, result.stderr
     assert "organization: acme\n" in result.stdout and "  Alice:  # last activity" in result.stdout
     assert not (tmp_path / "seats.yaml").exists()
+
+
+def test_prune_keeps_the_files_permissions(make_simulator: Callable[..., RunningSimulator],
+                                           tmp_path: Path) -> None:
+    sim = make_simulator(STALE_ORG)
+    seats = tmp_path / "seats.yaml"
+    seats.write_text("organization: octo\nusers:\n  idle200:\n  active:\n")
+    seats.chmod(0o644)
+    assert run(sim, tmp_path, "prune").returncode == 0
+    assert seats.read_text() == "organization: octo\nusers:\n  active:\n"
+    assert stat.S_IMODE(seats.stat().st_mode) == 0o644
+
+
+def test_import_into_a_missing_directory_is_an_error_not_a_traceback(simulator: RunningSimulator,
+                                                                       tmp_path: Path) -> None:
+    result = run(simulator, tmp_path, "import", "--org", "acme", "--output", "no/such/dir/seats.yaml")
+    assert result.returncode == 1 and "cannot write" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_import_to_stdout_with_dash(simulator: RunningSimulator, tmp_path: Path) -> None:

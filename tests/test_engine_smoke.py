@@ -1,0 +1,95 @@
+"""Foundation: the pinned engine is real, runs the project, loads Python packs, and the setup
+script says plainly what it does when the engine is wrong or missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import RunningSimulator
+from engine import REPO, PulumiWorkspace, pinned_cli_version, require_engine
+
+SEATS = "organization: acme\nusers:\n  Alice: {owner: platform}\n  frank: {}\nteams: {}\n"
+
+
+@pytest.fixture
+def ws(tmp_path: Path, make_simulator: Callable[..., RunningSimulator]) -> PulumiWorkspace:
+    sim = make_simulator()
+    workspace = PulumiWorkspace(tmp_path, SEATS, extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0"})
+    pack = workspace.project / "smoke-pack"
+    pack.mkdir()
+    for name in ("PulumiPolicy.yaml", "__main__.py"):
+        text = (REPO / "tests" / "fixtures" / "smoke-pack" / name).read_text()
+        (pack / name).write_text(text.replace("../../../.venv", str(REPO / ".venv")))
+    workspace.init_stack()
+    return workspace
+
+
+def test_pulumi_version_is_the_pinned_release() -> None:
+    out = subprocess.run([str(require_engine() / "pulumi"), "version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == pinned_cli_version()
+
+
+def test_python_sdk_matches_the_pinned_release() -> None:
+    import pulumi
+
+    pinned = pinned_cli_version().lstrip("v")
+    assert Path(pulumi.__file__).parent.parent.joinpath(f"pulumi-{pinned}.dist-info").exists()
+
+
+def test_preview_runs_the_project_and_a_test_policy_reports_each_seat(ws: PulumiWorkspace) -> None:
+    result = ws.preview(policy_pack="smoke-pack")
+    assert result.returncode == 0, result
+    assert "smoke-advisory" in result.output
+    assert "smoke saw seat Alice" in result.output and "smoke saw seat frank" in result.output
+    assert "smoke-mandatory" not in result.output  # disabled by default
+
+
+def test_mandatory_policy_makes_preview_fail(ws: PulumiWorkspace, tmp_path: Path) -> None:
+    config = tmp_path / "smoke-config.json"
+    config.write_text(json.dumps({"smoke-mandatory": "mandatory"}))
+    result = ws.preview(policy_pack="smoke-pack", pack_config=config)
+    assert result.returncode != 0, result
+    assert "[mandatory]" in result.output and "smoke blocks org acme" in result.output
+
+
+def test_up_with_policy_pack_records_the_resources(ws: PulumiWorkspace) -> None:
+    result = ws.up(policy_pack="smoke-pack")
+    assert result.returncode == 0, result
+    exported = json.loads(ws.run("stack", "export").stdout)
+    types = sorted(r["type"] for r in exported["deployment"]["resources"])
+    assert types.count("pulumi-python:dynamic/copilot:Seat") == 2
+    assert "pulumi-python:dynamic/copilot:Organization" in types
+
+
+def _run_provider(path_dirs: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.pathsep.join(path_dirs), "HOME": str(cache), "COPILOT_SEATS_CACHE": str(cache)}
+    return subprocess.run(["bash", str(REPO / "scripts" / "provide-pulumi.sh")], capture_output=True,
+                          text=True, env=env, check=False)
+
+
+def test_setup_without_engine_or_go_fails_and_names_both_ways(tmp_path: Path) -> None:
+    result = _run_provider(["/usr/bin", "/bin"], tmp_path / "empty-cache")
+    assert result.returncode != 0
+    assert "official installer" in result.stderr and "Go" in result.stderr and "module proxy" in result.stderr
+    assert result.stdout == ""
+
+
+def test_setup_ignores_a_wrong_pulumi_on_path_and_says_so(tmp_path: Path) -> None:
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    (fake / "pulumi").write_text("#!/bin/sh\necho v3.10.0\n")
+    (fake / "pulumi").chmod(0o755)
+    cache = Path(os.environ.get("COPILOT_SEATS_CACHE", Path.home() / ".cache" / "copilot-seats"))
+    real = require_engine()
+    seeded = tmp_path / "cache" / f"pulumi-{pinned_cli_version()}"
+    seeded.mkdir(parents=True)
+    (seeded / "bin").symlink_to(real if real.name == "bin" else cache / f"pulumi-{pinned_cli_version()}" / "bin")
+    result = _run_provider([str(fake), "/usr/bin", "/bin"], tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    assert "ignoring" in result.stderr and "v3.10.0" in result.stderr and pinned_cli_version() in result.stderr
+    assert result.stdout.strip() == str(seeded / "bin")

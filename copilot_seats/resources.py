@@ -109,7 +109,7 @@ def _remember_activity(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, 
     return {**news, "remembered_last_activity_at": max(known) if known else None}
 
 
-class SeatProvider(ResourceProvider):  # type: ignore[misc]
+class SeatProvider(ResourceProvider):
     """CRUD for one directly granted user seat. Holds no state (it is pickled into Pulumi state)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -135,7 +135,7 @@ class SeatProvider(ResourceProvider):  # type: ignore[misc]
         ops.revoke_user(props)
 
 
-class TeamGrantProvider(ResourceProvider):  # type: ignore[misc]
+class TeamGrantProvider(ResourceProvider):
     """CRUD for one team grant: every member of the team gets a seat through it."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -161,7 +161,7 @@ class TeamGrantProvider(ResourceProvider):  # type: ignore[misc]
         ops.revoke_teams(props, [props["team"]])
 
 
-class RevocationProvider(ResourceProvider):  # type: ignore[misc]
+class RevocationProvider(ResourceProvider):
     """Authoritative mode: creating the record revokes the seat; deleting it writes nothing."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -186,7 +186,7 @@ class RevocationProvider(ResourceProvider):  # type: ignore[misc]
         return None  # the seat is already revoked; forgetting the record must not re-grant it
 
 
-class OrganizationProvider(ResourceProvider):  # type: ignore[misc]
+class OrganizationProvider(ResourceProvider):
     """The org-level record. ``check`` is the mass-removal guard: it fails before any change."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -218,28 +218,28 @@ class OrganizationProvider(ResourceProvider):  # type: ignore[misc]
         return None
 
 
-class Seat(Resource, module="copilot", name="Seat"):  # type: ignore[misc,call-arg]
+class Seat(Resource, module="copilot", name="Seat"):
     """A user's directly granted Copilot seat (resource name = login)."""
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(SeatProvider(), name, props, opts)
 
 
-class TeamGrant(Resource, module="copilot", name="TeamGrant"):  # type: ignore[misc,call-arg]
+class TeamGrant(Resource, module="copilot", name="TeamGrant"):
     """A team whose members get Copilot seats through it (resource name = slug)."""
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(TeamGrantProvider(), name, props, opts)
 
 
-class Revocation(Resource, module="copilot", name="Revocation"):  # type: ignore[misc,call-arg]
+class Revocation(Resource, module="copilot", name="Revocation"):
     """Authoritative mode: a seat held outside seats.yaml, revoked when created."""
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(RevocationProvider(), name, props, opts)
 
 
-class Organization(Resource, module="copilot", name="Organization"):  # type: ignore[misc,call-arg]
+class Organization(Resource, module="copilot", name="Organization"):
     """Org-wide observations for the policy pack, and the mass-removal guard."""
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):

@@ -79,9 +79,11 @@ class PulumiWorkspace:
         self.project.mkdir(parents=True)
         shutil.copy(REPO / "__main__.py", self.project)
         _copy_yaml_with_venv(REPO / "Pulumi.yaml", self.project / "Pulumi.yaml", VENV)
-        shutil.copytree(REPO / "policies", self.project / "policies", ignore=shutil.ignore_patterns("venv", "__pycache__"))
-        _copy_yaml_with_venv(REPO / "policies" / "PulumiPolicy.yaml", self.project / "policies" / "PulumiPolicy.yaml", VENV)
-        (self.project / "seats.yaml").write_text(seats_text if seats_text is not None else (REPO / "seats.yaml").read_text())
+        pack = self.project / "policies"
+        shutil.copytree(REPO / "policies", pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+        _copy_yaml_with_venv(REPO / "policies" / "PulumiPolicy.yaml", pack / "PulumiPolicy.yaml", VENV)
+        seats = seats_text if seats_text is not None else (REPO / "seats.yaml").read_text()
+        (self.project / "seats.yaml").write_text(seats)
         (root / "backend").mkdir()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")},

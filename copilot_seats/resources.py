@@ -109,6 +109,15 @@ def _remember_activity(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, 
     return {**news, "remembered_last_activity_at": max(known) if known else None}
 
 
+def _already_direct(props: dict[str, Any]) -> bool:
+    """This run's listing shows a direct, active seat: granting again would be a no-op write.
+
+    A seat held only through a team is granted directly anyway, so that dropping the team later
+    does not take away a seat seats.yaml declares for the user.
+    """
+    return bool(props.get("live")) and not props.get("pending_cancellation_date") and not props.get("assigning_team")
+
+
 class SeatProvider(ResourceProvider):
     """CRUD for one directly granted user seat. Holds no state (it is pickled into Pulumi state)."""
 
@@ -119,7 +128,8 @@ class SeatProvider(ResourceProvider):
         return _desired_diff(olds, news, "login")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        ops.grant_users(props, [props["login"]])
+        if not _already_direct(props):
+            ops.grant_users(props, [props["login"]])
         return CreateResult(f"{_key(props['organization'])}/{_key(props['login'])}", {**props, "live": True})
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

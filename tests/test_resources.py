@@ -104,3 +104,22 @@ def test_providers_pickle_by_reference_without_secrets(provider: object) -> None
     assert len(blob) < 200  # by reference: module + class name, no captured state
     assert b"copilot_seats.resources" in blob
     assert b"token" not in blob.lower()
+
+
+@pytest.mark.parametrize(
+    ("props", "grants"),
+    [
+        (with_(live=True), []),
+        (with_(live=False), ["alice"]),
+        (with_(live=True, pending_cancellation_date="2026-12-01"), ["alice"]),
+        (with_(live=True, assigning_team="ml"), ["alice"]),
+    ],
+    ids=["already-direct-no-write", "missing-grants", "pending-restores", "team-only-gets-direct-grant"],
+)
+def test_seat_create_grants_unless_already_held_directly(
+        monkeypatch: pytest.MonkeyPatch, props: dict[str, Any], grants: list[str]) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr("copilot_seats.provider_ops.grant_users", lambda _p, logins: sent.extend(logins))
+    result = SeatProvider().create(props)
+    assert sent == grants
+    assert result.id == "octo-demo/alice" and result.outs["live"] is True

@@ -1,0 +1,132 @@
+"""Benchmark: `pulumi preview` and `pulumi up` of N declared seats against the simulator.
+
+For each N it runs, in the same process and on the same engine:
+
+* the copilot-seats program (N Seat resources + 1 Organization) — preview, then up;
+* a no-op program with N trivial dynamic resources (same provider mechanism, no API) — the
+  baseline the issue asks for;
+
+and prints wall time, the ratio to the baseline, API requests per run (budget for a preview:
+1 billing read + ceil(N/100) pages; an up adds N grants), and the peak RSS of any child
+process (the CLI, the language host, the provider). Usage (after scripts/setup.sh):
+
+    eval "$(scripts/setup.sh --print-env)"; python bench/reconcile_bench.py [N ...]   # default 1000 5000
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from copilot_seats.simulator import SimulatorServer, load_fixture  # noqa: E402
+
+TOKEN = "bench-token"
+
+NOOP_PROGRAM = '''
+import os
+from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
+
+class Noop(ResourceProvider):
+    def diff(self, _id, olds, news):
+        return DiffResult(changes=False)
+    def create(self, props):
+        return CreateResult(props["login"], props)
+
+class Trivial(Resource, module="bench", name="Trivial"):
+    def __init__(self, name, props):
+        super().__init__(Noop(), name, props)
+
+for i in range(int(os.environ["BENCH_N"])):
+    Trivial(f"user{i:05d}", {"login": f"user{i:05d}"})
+'''
+
+
+def _env(home: Path, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+    env.update({
+        "PULUMI_HOME": str(home / "home"), "PULUMI_BACKEND_URL": f"file://{home / 'backend'}",
+        "PULUMI_CONFIG_PASSPHRASE": "bench", "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", **extra,
+    })
+    return env
+
+
+def _project(root: Path, noop: bool, n: int) -> Path:
+    project = root / ("noop" if noop else "seats")
+    project.mkdir()
+    venv = REPO / ".venv"
+    if noop:
+        (project / "Pulumi.yaml").write_text(
+            f"name: bench-noop\nruntime:\n  name: python\n  options:\n    virtualenv: {venv}\n")
+        (project / "__main__.py").write_text(NOOP_PROGRAM)
+    else:
+        text = (REPO / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {venv}")
+        (project / "Pulumi.yaml").write_text(text)
+        shutil.copy(REPO / "__main__.py", project)
+        users = "".join(f"  user{i:05d}:\n    owner: bench\n" for i in range(n))
+        (project / "seats.yaml").write_text(f"organization: bench-org\nusers:\n{users}teams: {{}}\n")
+    return project
+
+
+def _run(project: Path, env: dict[str, str], *args: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=project, env=env,
+                          capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"pulumi {' '.join(args)} failed in {project}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def bench(n: int) -> None:
+    fixture = {
+        "organizations": [{"login": "bench-org", "seat_management_setting": "assign_selected",
+                           "members": [f"user{i:05d}" for i in range(n)], "seats": []}],
+        "rate_limit": {"limit": 10_000_000},
+    }
+    state = load_fixture(fixture, token=TOKEN)
+    server = SimulatorServer(state).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="copilot-seats-bench-") as tmp:
+            root = Path(tmp)
+            extra = {"GITHUB_API_URL": server.base_url, "GITHUB_TOKEN": TOKEN, "COPILOT_SEATS_WRITE_SPACING": "0",
+                     "BENCH_N": str(n)}
+            times: dict[str, float] = {}
+            for noop in (True, False):
+                project = _project(root, noop, n)
+                env = _env(root / project.name, extra)
+                (root / project.name / "backend").mkdir(parents=True)
+                _run(project, env, "stack", "init", "bench")
+                label = "noop" if noop else "seats"
+                before = len(state.log.all())
+                times[f"{label}-preview"] = _run(project, env, "preview")
+                preview_requests = len(state.log.all()) - before
+                before = len(state.log.all())
+                times[f"{label}-up"] = _run(project, env, "up", "--yes", "--skip-preview")
+                up_requests = len(state.log.all()) - before
+                if not noop:
+                    budget = 1 + math.ceil(n / 100)
+                    print(f"N={n}: requests preview={preview_requests} (budget {budget}), "
+                          f"up={up_requests} (budget {budget} + {n} grants)")
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        for op in ("preview", "up"):
+            seats, noop_t = times[f"seats-{op}"], times[f"noop-{op}"]
+            print(f"N={n}: {op:7s} seats {seats:7.1f} s  noop {noop_t:7.1f} s  ratio {seats / noop_t:.2f}")
+        print(f"N={n}: peak child RSS so far {peak_mb:.0f} MiB")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:] or ["1000", "5000"]:
+        bench(int(arg))

@@ -47,7 +47,7 @@ tmp="$(mktemp -d "$CACHE/actionlint.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 # Outside any module (GOFLAGS cleared): `go install pkg@version` resolves exactly the pinned
 # release and its own go.sum. The linker flag makes `actionlint -version` report the pin.
-if ! (cd "$tmp" && CGO_ENABLED=0 GOFLAGS= GOBIN="$tmp/bin" \
+if ! (cd "$tmp" && CGO_ENABLED=0 GOFLAGS="" GOBIN="$tmp/bin" \
         go install -trimpath -ldflags "-s -w -X github.com/rhysd/actionlint.version=$V" \
         "github.com/rhysd/actionlint/cmd/actionlint@$V") >&2; then
     echo "provide-actionlint: 'go install github.com/rhysd/actionlint/cmd/actionlint@$V' failed (see above)" >&2

@@ -34,6 +34,7 @@ TOKEN = "bench-token"
 
 NOOP_PROGRAM = '''
 import os
+import pickle
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
 class Noop(ResourceProvider):
@@ -46,8 +47,10 @@ class Trivial(Resource, module="bench", name="Trivial"):
     def __init__(self, name, props):
         super().__init__(Noop(), name, props)
 
+ORIGINAL = pickle._Pickler._batch_setitems
 for i in range(int(os.environ["BENCH_N"])):
     Trivial(f"user{i:05d}", {"login": f"user{i:05d}"})
+    pickle._Pickler._batch_setitems = ORIGINAL  # same SDK-bug workaround as copilot_seats.resources
 '''
 
 

@@ -26,6 +26,7 @@ process, so refresh of N seats costs ceil(N/100) + 1 requests, not N.
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pulumi
@@ -80,6 +81,20 @@ OBSERVED_FIELDS = (
     "remembered_last_activity_at",
 )
 """Inputs observed from the live listing: visible to policies, ignored by ``diff``."""
+
+
+_UNSORTED_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+
+
+def _undo_serializer_patch() -> None:
+    """Work around a pulumi 3.78 SDK bug that breaks programs with ~900+ dynamic resources.
+
+    ``pulumi.dynamic.serialize_provider`` wraps ``pickle._Pickler._batch_setitems`` in a new
+    sorting wrapper on every call and never restores it, so the N-th resource is pickled through
+    N nested wrappers and raises RecursionError. Each of our resources restores the original
+    right after its provider was serialized (synchronously, in ``Resource.__init__``).
+    """
+    pickle._Pickler._batch_setitems = _UNSORTED_BATCH_SETITEMS  # type: ignore[attr-defined]
 
 
 def _key(value: Any) -> str:
@@ -233,6 +248,7 @@ class Seat(Resource, module="copilot", name="Seat"):
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(SeatProvider(), name, props, opts)
+        _undo_serializer_patch()
 
 
 class TeamGrant(Resource, module="copilot", name="TeamGrant"):
@@ -240,6 +256,7 @@ class TeamGrant(Resource, module="copilot", name="TeamGrant"):
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(TeamGrantProvider(), name, props, opts)
+        _undo_serializer_patch()
 
 
 class Revocation(Resource, module="copilot", name="Revocation"):
@@ -247,6 +264,7 @@ class Revocation(Resource, module="copilot", name="Revocation"):
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(RevocationProvider(), name, props, opts)
+        _undo_serializer_patch()
 
 
 class Organization(Resource, module="copilot", name="Organization"):
@@ -254,3 +272,4 @@ class Organization(Resource, module="copilot", name="Organization"):
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(OrganizationProvider(), name, props, opts)
+        _undo_serializer_patch()

@@ -123,3 +123,26 @@ def test_seat_create_grants_unless_already_held_directly(
     result = SeatProvider().create(props)
     assert sent == grants
     assert result.id == "octo-demo/alice" and result.outs["live"] is True
+
+
+class _ProviderWithState(SeatProvider):
+    def __init__(self) -> None:
+        self.label = "has a __dict__ to pickle"
+
+
+def test_many_resources_do_not_exhaust_the_recursion_limit_through_the_sdk_serializer() -> None:
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from copilot_seats.resources import _undo_serializer_patch
+
+    try:
+        with pytest.raises(RecursionError):  # the pinned SDK's bug, unmitigated: wrappers pile up
+            for _ in range(3000):
+                serialize_provider(_ProviderWithState())
+    finally:
+        _undo_serializer_patch()
+    blobs = set()
+    for _ in range(3000):  # what each of our resources does right after registering
+        blobs.add(serialize_provider(_ProviderWithState()))
+        _undo_serializer_patch()
+    assert len(blobs) == 1  # and serialization stays deterministic

@@ -243,13 +243,13 @@ class SimulatorServer:
         return f"http://{host if isinstance(host, str) else host.decode()}:{self.port}"
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="copilot-simulator",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="copilot-simulator", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=0.05)
 
     def shutdown(self) -> None:
         """Stop ``serve_forever`` (safe to call from another thread or a signal handler thread)."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import RunningSimulator
-from engine import PulumiResult, PulumiWorkspace
+from engine import REPO, PulumiResult, PulumiWorkspace
 
 pytestmark = pytest.mark.engine
 
@@ -198,4 +200,63 @@ def test_seat_management_setting_is_mandatory_by_default(
     [setting] = [v for v in violations(result) if v["policy"] == "seat-management-setting"]
     assert setting["level"] == "mandatory" and setting["type"] == ORG and setting["name"] == "policy-org"
     assert "'assign_all'" in setting["message"]
+    assert sim.writes == []
+
+
+# --- the demo organization (seats.yaml + the simulator's octo-demo fixture) ---------------------
+
+def _demo_fixture() -> dict[str, Any]:
+    from copilot_seats.simulator import DEMO_FIXTURE, read_fixture
+    from copilot_seats.simulator.make_demo import build_demo
+
+    if DEMO_FIXTURE.exists():
+        return read_fixture("demo")
+    return build_demo(yaml.safe_load((REPO / "seats.yaml").read_text()))
+
+
+def test_demo_org_preview_reports_the_known_drift_and_stale_seats(
+        tmp_path: Path, make_simulator: Callable[..., RunningSimulator]) -> None:
+    fixture = _demo_fixture()
+    seats_text = (REPO / "seats.yaml").read_text()
+    spec = yaml.safe_load(seats_text)
+    sim = make_simulator(fixture)
+    result = workspace(tmp_path, sim, seats_text).preview()
+    assert result.returncode == 0, result
+    found = violations(result)
+    by_policy: dict[str, list[str]] = {}
+    for v in found:
+        subject = v["name"] if v["type"] != ORG else v["message"].split(":")[0]
+        by_policy.setdefault(v["policy"], []).append(subject)
+
+    # Known situations of the demo org (copilot_seats/simulator/make_demo.py documents them).
+    assert sorted(by_policy["missing-seat"]) == sorted(
+        ["rajred", "cynthia-dwork", "silviomic", "tim-bernerslee", "mary-shaw"])
+    assert by_policy["double-grant"] == ["ken-thompson"]
+    assert "seat-management-setting" not in by_policy and "seat-budget" not in by_policy
+    unmanaged = by_policy["unmanaged-seat"]
+    assert "team contractors" in unmanaged and len(unmanaged) == 245 + 1  # direct seats + one team
+
+    # Expired entries: straight from seats.yaml's dates.
+    today = date.today()
+    expected_expired = {login for login, entry in spec["users"].items()
+                        if entry.get("expires") and entry["expires"] < today}
+    expected_expired |= {slug for slug, entry in spec["teams"].items()
+                         if entry.get("expires") and entry["expires"] < today}
+    assert "tim-bernerslee" in expected_expired
+    assert set(by_policy["expired-grant"]) == expected_expired
+
+    # Stale: declared users with a direct, not-pending seat whose fixture activity is > 61 days
+    # old, or null with a grant older than 14 days; frances-allen is exempt until 2027-03-01.
+    seats = {s["login"]: s for s in fixture["organizations"][0]["seats"]}
+    expected_stale = set()
+    for login in spec["users"]:
+        seat = seats.get(login)
+        if seat is None or seat.get("pending_cancellation") or login == "frances-allen":
+            continue
+        activity = seat.get("last_activity_at")
+        if (activity is not None and activity["days_ago"] > 61) or (
+                activity is None and seat["created_at"]["days_ago"] > 14):
+            expected_stale.add(login)
+    assert "frances-allen" not in by_policy["stale-seat"]
+    assert set(by_policy["stale-seat"]) == expected_stale and expected_stale
     assert sim.writes == []

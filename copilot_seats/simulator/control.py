@@ -7,6 +7,7 @@ endpoints under ``/_simulator/``); they are not part of GitHub's data.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -141,5 +142,6 @@ class RateLimit:
                 self.limit = limit
             if remaining is not None:
                 self.used = max(self.limit - remaining, 0)
-                if clock is not None and self.reset <= clock():
-                    self.reset = float(int(clock() + self.window))
+                now = (clock or time.time)()
+                if self.reset <= now:
+                    self.reset = float(int(now + self.window))

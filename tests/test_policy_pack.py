@@ -175,3 +175,18 @@ def test_example_config_names_only_real_policies_and_levels() -> None:
         if isinstance(value, dict):
             known = {"enforcementLevel"} | set(next(p for p in POLICIES if p.name == key).properties)
             assert set(value) <= known
+
+
+def test_docs_cover_every_policy_setting_and_the_example_config() -> None:
+    import json
+
+    docs = (REPO / "docs" / "policies.md").read_text()
+    for spec in POLICIES:
+        assert f"| `{spec.name}` |" in docs, spec.name
+        for key, schema in spec.properties.items():
+            assert f"| `{key}` |" in docs, key
+            if "default" in schema:
+                assert f"| {schema['default']} |" in docs, key
+    example = json.loads((REPO / "policies" / "config.example.json").read_text())
+    block = docs.split("`policies/config.example.json`", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    assert json.loads(block) == example

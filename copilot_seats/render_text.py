@@ -117,7 +117,8 @@ def render_markdown(data: dict[str, Any]) -> str:
     stale = [s for s in data["seats"] if s["stale"]]
     if stale:
         lines += ["", f"### Stale seats ({len(stale)})", "", "| Login | Source | Why |", "|---|---|---|"]
-        lines += [f"| `{s['login']}` | {_source(s)} | {_md_escape(s['stale_reason'] or '')} |" for s in stale]
+        lines += [f"| `{_md_escape(s['login'])}` | {_source(s)} | {_md_escape(s['stale_reason'] or '')} |"
+                  for s in stale]
     lines += _md_list("Unmanaged seats", data["unmanaged"], "Live seats not declared in seats.yaml.")
     lines += _md_list("Missing seats", data["missing"], "Declared in seats.yaml, no live seat.")
     lines += _md_list("Declared teams without seats", data["missing_teams"])
@@ -127,7 +128,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += _md_list("Declared directly and through a declared team", data["double_granted"])
     lines += ["", "<details><summary>All seats (most recently active first)</summary>", "",
               "| Login | Source | Declared | Last activity | Editor | Status |", "|---|---|---|---|---|---|"]
-    lines += [f"| `{s['login']}` | {_source(s)} | {'yes' if s['declared'] else 'no'} | "
+    lines += [f"| `{_md_escape(s['login'])}` | {_source(s)} | {'yes' if s['declared'] else 'no'} | "
               f"{_days_ago(s['last_activity_at'], now) if s['live'] else '-'} | "
               f"{_md_escape(s['last_activity_editor'] or '-')} | {_status(s)} |" for s in data["seats"]]
     lines += ["", "</details>"]

@@ -182,7 +182,11 @@ class CopilotClient:
 
     def list_seats(self, org: str, on_page: PageProgress | None = None) -> list[dict[str, Any]]:
         """Every seat object of ``org`` (all pages), including ``assignee: null`` seats."""
-        return self._collect(f"/orgs/{_seg(org)}/copilot/billing/seats", on_page)
+        return list(self.iter_seats(org, on_page))
+
+    def iter_seats(self, org: str, on_page: PageProgress | None = None) -> Iterator[dict[str, Any]]:
+        """Like :meth:`list_seats`, but lazily, one page in memory at a time (for large orgs)."""
+        return self._stream(f"/orgs/{_seg(org)}/copilot/billing/seats", on_page)
 
     def list_enterprise_seats(self, enterprise: str,
                               on_page: PageProgress | None = None) -> list[dict[str, Any]]:
@@ -193,7 +197,7 @@ class CopilotClient:
         """
         seen: set[str] = set()
         unique: list[dict[str, Any]] = []
-        for seat in self._collect(f"/enterprises/{_seg(enterprise)}/copilot/billing/seats", on_page):
+        for seat in self._stream(f"/enterprises/{_seg(enterprise)}/copilot/billing/seats", on_page):
             assignee = seat.get("assignee")
             login = assignee.get("login") if isinstance(assignee, dict) else None
             if isinstance(login, str):
@@ -239,13 +243,13 @@ class CopilotClient:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _collect(self, path: str, on_page: PageProgress | None) -> list[dict[str, Any]]:
-        seats: list[dict[str, Any]] = []
+    def _stream(self, path: str, on_page: PageProgress | None) -> Iterator[dict[str, Any]]:
+        seen = 0
         for number, page in enumerate(self.iter_seat_pages(path), start=1):
-            seats.extend(page.seats)
+            seen += len(page.seats)
             if on_page is not None:
-                on_page(number, len(seats), page.total_seats)
-        return seats
+                on_page(number, seen, page.total_seats)
+            yield from page.seats
 
     def _write(self, method: str, path: str, field: str, count_key: str,
                names: Iterable[str]) -> WriteResult:

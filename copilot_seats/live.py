@@ -231,6 +231,8 @@ def fetch_snapshot(client: CopilotClient, org: str, *, now: datetime | None = No
                    on_page: PageProgress | None = None) -> LiveSnapshot:
     """Read ``org``'s billing (one GET) and every seat (ceil(N/100) GETs) into a snapshot.
 
+    Pages are parsed as they arrive, so only one page of raw JSON is held at a time.
+
     :param now: the ``fetched_at`` to record; ``None`` means the current UTC time.
     :param on_page: progress callback, see :data:`copilot_seats.api.PageProgress`.
     """
@@ -242,7 +244,7 @@ def fetch_snapshot(client: CopilotClient, org: str, *, now: datetime | None = No
         if on_page is not None:
             on_page(pages, seen, total_seats)
 
-    seats, unassigned = parse_seats(client.list_seats(org, on_page=progress))
+    seats, unassigned = parse_seats(client.iter_seats(org, on_page=progress))
     return LiveSnapshot(
         organization=org,
         billing=billing,

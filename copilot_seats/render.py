@@ -130,7 +130,22 @@ def report_data(comparison: Comparison, snapshot: LiveSnapshot, monthly_cost: De
 
 
 def render_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2) + "\n"
+    """JSON with one top-level key per line and one seat object per line.
+
+    Readable and diff-friendly, and uses the C encoder per element: ``json.dumps(indent=2)``
+    falls back to the pure-Python encoder and doubled peak memory at 50,000 seats.
+    """
+    lines = ["{"]
+    for index, (key, value) in enumerate(data.items()):
+        comma = "," if index < len(data) - 1 else ""
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.append(f"  {json.dumps(key)}: [")
+            lines += [f"    {json.dumps(item)}," for item in value[:-1]]
+            lines += [f"    {json.dumps(value[-1])}", f"  ]{comma}"]
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}{comma}")
+    lines.append("}\n")
+    return "\n".join(lines)
 
 
 def render_csv(data: dict[str, Any]) -> str:

@@ -115,6 +115,7 @@ def build_stack(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, options: 
         "unassigned_seats": snapshot.unassigned_count,
         "live_seats": snapshot.listed_count,
         "declared_seats": len(spec.users),
+        "declared_count": cmp.declared_count,
         "estimated_monthly_cost": str(cost),
         "authoritative_revocations": extra,
         "max_removal_count": options.max_removal_count,

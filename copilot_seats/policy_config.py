@@ -85,7 +85,7 @@ POLICIES: tuple[PolicySpec, ...] = (
         "stale-seat",
         "Copilot seats whose holder has not used Copilot recently (a candidate for removal).",
         ADVISORY,
-        (SEAT_TYPE,),
+        (SEAT_TYPE, TEAM_TYPE),
         {
             "staleDays": {
                 "type": "integer", "minimum": 1, "maximum": MAX_STALE_DAYS,

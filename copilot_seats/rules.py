@@ -44,6 +44,7 @@ __all__ = [
     "seat_budget",
     "seat_management_setting",
     "stale_seat",
+    "stale_team_members",
     "unmanaged_seats",
 ]
 
@@ -205,6 +206,29 @@ def stale_seat(props: Props, config: Props, now: datetime) -> Iterator[Violation
     if exemption is not None:
         details.append(f"Its stale exemption ({exemption.reason}) ended {exemption.until.isoformat()}.")
     yield Violation("stale-seat", login, " ".join(details) + f"{_owner(props)} {ACTIVITY_HINT}", (login,))
+
+
+def stale_team_members(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
+    """``stale-seat`` for the seats a declared team grants: each member judged like a user seat.
+
+    The team's ``members`` input lists the live seats held through it (login and activity); the
+    team entry's owner and stale exemption apply to every member. Messages name the member and
+    the team, so the violation on the ``TeamGrant`` resource reads as a per-login finding.
+    """
+    team = _subject(props)
+    blocked = _cannot_judge("stale-seat", team, props, ("members",))
+    if blocked is not None:
+        yield blocked
+        return
+    members = props.get("members")
+    if not isinstance(members, list):
+        return
+    shared = {k: props.get(k) for k in ("owner", "stale_exemption_reason", "stale_exemption_until")}
+    for member in members:
+        if not isinstance(member, Mapping):
+            continue
+        for found in stale_seat({**member, **shared, "live": True}, config, now):
+            yield Violation(found.policy, found.subject, f"(via team {team}) {found.message}", found.logins)
 
 
 def missing_seat(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
@@ -381,7 +405,7 @@ def seat_management_setting(props: Props, config: Props, now: datetime) -> Itera
 
 
 RULES: Final[Mapping[str, Mapping[str, Rule]]] = {
-    "stale-seat": {SEAT_TYPE: stale_seat},
+    "stale-seat": {SEAT_TYPE: stale_seat, TEAM_TYPE: stale_team_members},
     "unmanaged-seat": {ORGANIZATION_TYPE: unmanaged_seats},
     "missing-seat": {SEAT_TYPE: missing_seat, TEAM_TYPE: missing_team_seats},
     "expired-grant": {SEAT_TYPE: expired_grant, TEAM_TYPE: expired_grant},

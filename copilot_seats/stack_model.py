@@ -81,8 +81,13 @@ def build_stack(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, options: 
 
     active = [s for s in snapshot.seats.values() if s.pending_cancellation_date is None]
     team_seats = Counter(s.assigning_team for s in active if s.assigning_team)
+    members: dict[str, list[dict[str, Any]]] = {}
+    for live in active:
+        if live.assigning_team in declared_teams:
+            members.setdefault(live.assigning_team, []).append({"login": live.login, **observed_fields(live)})
     teams = {
-        team.slug: {**common, "team": team.slug, **_metadata(team), "live_seats": team_seats.get(team.key, 0)}
+        team.slug: {**common, "team": team.slug, **_metadata(team), "live_seats": team_seats.get(team.key, 0),
+                    "members": sorted(members.get(team.key, []), key=lambda m: str(m["login"]).casefold())}
         for team in spec.teams
     }
 

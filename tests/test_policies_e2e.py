@@ -29,10 +29,10 @@ POLICY_ORG: dict[str, Any] = {
         "login": "policy-org",
         "seat_management_setting": "assign_selected",
         "plan_type": "business",
-        "members": ["alice", "idle", "never", "newbie", "leaving", "contractor", "onleave", "dual", "m1",
+        "members": ["alice", "idle", "never", "newbie", "leaving", "contractor", "onleave", "dual", "m1", "m2",
                     "rogue", "s1", "s2", "ghost"],
         "teams": [
-            {"slug": "mobile", "name": "Mobile", "members": ["dual", "m1"]},
+            {"slug": "mobile", "name": "Mobile", "members": ["dual", "m1", "m2"]},
             {"slug": "empty", "name": "Empty", "members": []},
             {"slug": "shadow", "name": "Shadow", "members": ["s1", "s2"]},
         ],
@@ -51,6 +51,8 @@ POLICY_ORG: dict[str, Any] = {
              "last_activity_at": {"days_ago": 1}},
             {"login": "m1", "teams": ["mobile"], "created_at": {"days_ago": 50},
              "last_activity_at": {"days_ago": 1}},
+            {"login": "m2", "teams": ["mobile"], "created_at": {"days_ago": 200},
+             "last_activity_at": {"days_ago": 80}},
             {"login": "rogue", "created_at": {"days_ago": 40}, "last_activity_at": {"days_ago": 1}},
             {"login": "s1", "teams": ["shadow"], "created_at": {"days_ago": 40}, "last_activity_at": None},
             {"login": "s2", "teams": ["shadow"], "created_at": {"days_ago": 40}, "last_activity_at": None},
@@ -85,6 +87,7 @@ teams:
 EXPECTED_POLICY_ORG = {
     ("stale-seat", SEAT, "idle"),            # 75 days > 60 (+1)
     ("stale-seat", SEAT, "never"),           # null activity, granted 200 days ago > 14
+    ("stale-seat", TEAM, "mobile"),          # member m2 (seat through the team): 80 days
     ("missing-seat", SEAT, "leaving"),       # pending cancellation
     ("missing-seat", SEAT, "ghost"),         # no seat at all
     ("missing-seat", TEAM, "empty"),         # declared team without members
@@ -148,6 +151,7 @@ def test_preview_reports_exactly_the_expected_violations(ws: PulumiWorkspace,
     assert "pending cancellation" in by_subject["leaving"]["message"]
     assert "expired on 2020-01-31" in by_subject["contractor"]["message"]
     assert "team mobile" in by_subject["dual"]["message"]
+    assert "no Copilot activity for 80 days" in by_subject["(via team mobile) m2"]["message"]
     assert by_subject["rogue"]["policy"] == "unmanaged-seat"
     assert "team shadow" in by_subject and "2 user(s): s1, s2" in by_subject["team shadow"]["message"]
     assert policy_sim.writes == []
@@ -180,8 +184,8 @@ def test_budget_caps_from_config(tmp_path: Path, ws: PulumiWorkspace) -> None:
     budget = [v for v in violations(result) if v["policy"] == "seat-budget"]
     assert {v["name"] for v in budget} == {"policy-org"} and len(budget) == 2
     assert any("above the cap of 3 (maxSeats)" in v["message"] for v in budget)
-    # 12 listed seats x 19 USD (business list price) = 228 USD
-    assert any("228 USD/month" in v["message"] and "above the cap of 100" in v["message"] for v in budget)
+    # 13 listed seats x 19 USD (business list price) = 247 USD
+    assert any("247 USD/month" in v["message"] and "above the cap of 100" in v["message"] for v in budget)
 
 
 def test_invalid_config_is_rejected_by_the_engine(tmp_path: Path, ws: PulumiWorkspace) -> None:

@@ -197,13 +197,18 @@ def test_revoking_a_team_derived_seat_names_the_team(tmp_path: Path, sim: Runnin
     assert re.search(r"carol's seat comes through team 'platform'", result.output), result
 
 
-def test_seat_management_setting_422_is_explained(tmp_path: Path, sim: RunningSimulator) -> None:
-    ws = PulumiWorkspace(tmp_path, seats_yaml(["zed"], org="allorg"),
+def test_seat_management_setting_422_is_explained(
+        tmp_path: Path, make_simulator: Callable[..., RunningSimulator]) -> None:
+    fixture = json.loads(json.dumps(SMALL_FIXTURE))
+    fixture["organizations"][1]["members"].append("yan")  # a member without a seat in an assign_all org
+    sim = make_simulator(fixture)
+    ws = PulumiWorkspace(tmp_path, seats_yaml(["zed", "yan"], org="allorg"),
                          extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0"})
     ws.init_stack()
     result = ws.up()
     assert result.returncode != 0
     assert "assign_selected" in result.output, result
+    assert not [w for w in sim.writes if "zed" in str(w.body)], "zed already holds a seat: nothing to send"
 
 
 def test_token_never_reaches_state(ws: PulumiWorkspace, sim: RunningSimulator) -> None:

@@ -32,7 +32,7 @@ SEAT: dict[str, Any] = {
 TEAM: dict[str, Any] = {
     "organization": "octo-demo", "team": "mobile", "owner": "mobile-lead", "reason": "pilot",
     "expires": None, "cost_center": None, "stale_exemption_reason": None, "stale_exemption_until": None,
-    "live_seats": 3, "stack": "dev", "api_url": None,
+    "live_seats": 3, "members": [], "stack": "dev", "api_url": None,
 }
 ORG: dict[str, Any] = {
     "organization": "octo-demo", "mode": "additive", "plan": "business",
@@ -315,4 +315,26 @@ def test_exports_are_pinned() -> None:
     assert set(rules.__all__) == {
         "ACTIVITY_HINT", "Props", "RULES", "Rule", "UNKNOWN", "Violation", "double_grant", "expired_grant",
         "grant_expired", "missing_seat", "missing_team_seats", "seat_budget", "seat_management_setting",
-        "stale_seat", "unmanaged_seats"}
+        "stale_seat", "stale_team_members", "unmanaged_seats"}
+
+
+def test_stale_team_members_judges_each_member_and_names_the_team() -> None:
+    from copilot_seats.rules import stale_team_members
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    team = {
+        "team": "ml", "owner": "ml-lead", "stale_exemption_reason": None, "stale_exemption_until": None,
+        "members": [
+            {"login": "idle", "created_at": "2025-01-01T00:00:00Z", "last_activity_at": "2026-08-01T00:00:00Z",
+             "last_activity_editor": "vscode/1", "pending_cancellation_date": None,
+             "remembered_last_activity_at": None},
+            {"login": "busy", "created_at": "2025-01-01T00:00:00Z", "last_activity_at": "2026-11-20T00:00:00Z",
+             "last_activity_editor": "vscode/1", "pending_cancellation_date": None,
+             "remembered_last_activity_at": None},
+        ],
+    }
+    found = list(stale_team_members(team, {}, now))
+    assert [v.logins for v in found] == [("idle",)]
+    assert found[0].message.startswith("(via team ml) idle:")
+    exempt = {**team, "stale_exemption_reason": "sabbatical", "stale_exemption_until": "2027-01-01"}
+    assert list(stale_team_members(exempt, {}, now)) == []

@@ -86,3 +86,9 @@ def test_outputs_count_each_category() -> None:
     out = build_stack(spec(), LIVE, NOW, RunOptions()).outputs
     assert out["declaredSeats"] == 2 and out["liveSeats"] == 6
     assert out["unmanagedSeats"] == 2 and out["missingSeats"] == 1 and out["pendingCancellationSeats"] == 1
+
+
+def test_team_grant_lists_its_members_activity_for_the_stale_rule() -> None:
+    team = build_stack(spec(), LIVE, NOW, RunOptions()).teams["ml"]
+    assert [m["login"] for m in team["members"]] == ["dave"]
+    assert team["members"][0]["created_at"] == "2025-01-01T00:00:00Z"

@@ -10,7 +10,8 @@ and prints wall time, the ratio to the baseline, API requests per run (budget fo
 1 billing read + ceil(N/100) pages; an up adds N grants), and the peak RSS of any child
 process (the CLI, the language host, the provider). Usage (after scripts/setup.sh):
 
-    eval "$(scripts/setup.sh --print-env)"; python bench/reconcile_bench.py [N ...]   # default 1000 5000
+    eval "$(scripts/setup.sh --print-env)"; python bench/reconcile_bench.py [--preview-only] [N ...]
+    # default N: 1000 5000
 """
 
 from __future__ import annotations
@@ -32,20 +33,32 @@ from copilot_seats.simulator import SimulatorServer, load_fixture  # noqa: E402
 
 TOKEN = "bench-token"
 
-NOOP_PROGRAM = '''
-import os
-import pickle
-from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
+NOOP_PROVIDER = '''
+"""A trivial dynamic provider in an importable module (pickled by reference, like ours)."""
+from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider
+
 
 class Noop(ResourceProvider):
     def diff(self, _id, olds, news):
         return DiffResult(changes=False)
+
     def create(self, props):
         return CreateResult(props["login"], props)
+'''
+
+NOOP_PROGRAM = '''
+import os
+import pickle
+
+from pulumi.dynamic import Resource
+
+from noop_provider import Noop
+
 
 class Trivial(Resource, module="bench", name="Trivial"):
     def __init__(self, name, props):
         super().__init__(Noop(), name, props)
+
 
 ORIGINAL = pickle._Pickler._batch_setitems
 for i in range(int(os.environ["BENCH_N"])):
@@ -72,6 +85,7 @@ def _project(root: Path, noop: bool, n: int) -> Path:
         (project / "Pulumi.yaml").write_text(
             f"name: bench-noop\nruntime:\n  name: python\n  options:\n    virtualenv: {venv}\n")
         (project / "__main__.py").write_text(NOOP_PROGRAM)
+        (project / "noop_provider.py").write_text(NOOP_PROVIDER)
     else:
         text = (REPO / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {venv}")
         (project / "Pulumi.yaml").write_text(text)
@@ -91,10 +105,14 @@ def _run(project: Path, env: dict[str, str], *args: str) -> float:
     return elapsed
 
 
-def bench(n: int) -> None:
+def bench(n: int, with_up: bool = True) -> None:
     fixture = {
         "organizations": [{"login": "bench-org", "seat_management_setting": "assign_selected",
-                           "members": [f"user{i:05d}" for i in range(n)], "seats": []}],
+                           "members": [f"user{i:05d}" for i in range(n)],
+                           # half the declared users already hold a seat (observations to carry)
+                           "seats": [{"login": f"user{i:05d}", "created_at": {"days_ago": 100},
+                                      "last_activity_at": {"days_ago": i % 120} if i % 7 else None}
+                                     for i in range(0, n, 2)]}],
         "rate_limit": {"limit": 10_000_000},
     }
     state = load_fixture(fixture, token=TOKEN)
@@ -115,14 +133,15 @@ def bench(n: int) -> None:
                 times[f"{label}-preview"] = _run(project, env, "preview")
                 preview_requests = len(state.log.all()) - before
                 before = len(state.log.all())
-                times[f"{label}-up"] = _run(project, env, "up", "--yes", "--skip-preview")
+                if with_up:
+                    times[f"{label}-up"] = _run(project, env, "up", "--yes", "--skip-preview")
                 up_requests = len(state.log.all()) - before
                 if not noop:
                     budget = 1 + math.ceil(n / 100)
                     print(f"N={n}: requests preview={preview_requests} (budget {budget}), "
-                          f"up={up_requests} (budget {budget} + {n} grants)")
+                          f"up={up_requests} (budget {budget} + {n - (n + 1) // 2} grants for the seat-less half)")
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        for op in ("preview", "up"):
+        for op in ("preview", "up") if with_up else ("preview",):
             seats, noop_t = times[f"seats-{op}"], times[f"noop-{op}"]
             print(f"N={n}: {op:7s} seats {seats:7.1f} s  noop {noop_t:7.1f} s  ratio {seats / noop_t:.2f}")
         print(f"N={n}: peak child RSS so far {peak_mb:.0f} MiB")
@@ -131,5 +150,6 @@ def bench(n: int) -> None:
 
 
 if __name__ == "__main__":
-    for arg in sys.argv[1:] or ["1000", "5000"]:
-        bench(int(arg))
+    args = [a for a in sys.argv[1:] if a != "--preview-only"]
+    for arg in args or ["1000", "5000"]:
+        bench(int(arg), with_up="--preview-only" not in sys.argv)

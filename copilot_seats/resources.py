@@ -97,6 +97,20 @@ def _undo_serializer_patch() -> None:
     pickle._Pickler._batch_setitems = _UNSORTED_BATCH_SETITEMS  # type: ignore[attr-defined]
 
 
+_OBSERVATIONS = frozenset(OBSERVED_FIELDS) | {"via_declared_team", "members", "live_seats"}
+
+
+def _outputs(props: dict[str, Any]) -> dict[str, Any]:
+    """What a seat or team resource keeps as outputs: the desired fields and how to reach GitHub.
+
+    Observations stay inputs only (policies read inputs; ``check`` carries the remembered
+    activity from the old inputs). Outputs are what ``diff``, ``read`` and ``delete`` receive,
+    and leaving observations out keeps the state — rewritten by the engine after every step —
+    about a third smaller.
+    """
+    return {k: v for k, v in props.items() if k not in _OBSERVATIONS}
+
+
 def _key(value: Any) -> str:
     return str(value or "").casefold()
 
@@ -145,16 +159,15 @@ class SeatProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         if not _already_direct(props):
             ops.grant_users(props, [props["login"]])
-        return CreateResult(f"{_key(props['organization'])}/{_key(props['login'])}", {**props, "live": True})
+        return CreateResult(f"{_key(props['organization'])}/{_key(props['login'])}", _outputs(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news})  # metadata only: nothing to write to GitHub
+        return UpdateResult(_outputs(news))  # metadata only: nothing to write to GitHub
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        observed = ops.observe_user(props)
-        if observed is None:  # gone, or pending cancellation: the next `up` grants it again
+        if ops.observe_user(props) is None:  # gone, or pending cancellation: the next `up` grants it again
             return ReadResult("", {})
-        return ReadResult(id_, {**props, **observed})
+        return ReadResult(id_, _outputs(props))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         ops.revoke_user(props)
@@ -171,16 +184,15 @@ class TeamGrantProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         ops.grant_teams(props, [props["team"]])
-        return CreateResult(f"{_key(props['organization'])}/team/{_key(props['team'])}", {**props})
+        return CreateResult(f"{_key(props['organization'])}/team/{_key(props['team'])}", _outputs(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news})
+        return UpdateResult(_outputs(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        observed = ops.observe_team(props)
-        if observed is None:
+        if ops.observe_team(props) is None:
             return ReadResult("", {})
-        return ReadResult(id_, {**props, **observed})
+        return ReadResult(id_, _outputs(props))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         ops.revoke_teams(props, [props["team"]])
@@ -234,10 +246,10 @@ class OrganizationProvider(ResourceProvider):
         return DiffResult(changes=False, replaces=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(_key(props["organization"]), {**props})
+        return CreateResult(_key(props["organization"]), {"organization": props["organization"]})
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news})
+        return UpdateResult({"organization": news["organization"]})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None

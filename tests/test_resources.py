@@ -50,9 +50,11 @@ def test_seat_diff_login_change_replaces() -> None:
     assert diff.changes is True and diff.replaces == ["login"]
 
 
-def test_seat_update_writes_nothing_and_returns_full_outputs() -> None:
+def test_seat_update_writes_nothing_and_keeps_desired_fields_but_not_observations_as_outputs() -> None:
     news = with_(owner="x")
-    assert SeatProvider().update("id", BASE, news).outs == news
+    outs = SeatProvider().update("id", BASE, news).outs
+    assert outs["owner"] == "x" and outs["login"] == "alice" and outs["organization"] == "octo-demo"
+    assert "last_activity_at" not in outs and "live" not in outs
 
 
 def test_check_remembers_last_activity_after_github_drops_it() -> None:
@@ -122,7 +124,7 @@ def test_seat_create_grants_unless_already_held_directly(
     monkeypatch.setattr("copilot_seats.provider_ops.grant_users", lambda _p, logins: sent.extend(logins))
     result = SeatProvider().create(props)
     assert sent == grants
-    assert result.id == "octo-demo/alice" and result.outs["live"] is True
+    assert result.id == "octo-demo/alice" and result.outs["login"] == "alice"
 
 
 class _ProviderWithState(SeatProvider):

@@ -15,9 +15,9 @@ import pulumi
 
 from copilot_seats.api import CopilotClient
 from copilot_seats.credentials import base_url_from
-from copilot_seats.errors import ApiError, SpecError
+from copilot_seats.errors import ApiError
 from copilot_seats.live import fetch_snapshot
-from copilot_seats.loader import load_spec
+from copilot_seats.loader import check_file
 from copilot_seats.resources import Organization, Revocation, Seat, TeamGrant
 from copilot_seats.stack_model import RunOptions, build_stack
 
@@ -44,10 +44,13 @@ def _options(project: pulumi.Config, github: pulumi.Config) -> RunOptions:
 def main() -> None:
     """Run the program (inside ``pulumi preview``/``up``)."""
     project, github = pulumi.Config(), pulumi.Config("github")
-    try:
-        spec = load_spec(Path(project.get("seatsFile") or "seats.yaml"))
-    except SpecError as err:
-        raise pulumi.RunError(f"seats file is invalid; nothing was sent to GitHub:\n{err}") from None
+    checked = check_file(Path(project.get("seatsFile") or "seats.yaml"))
+    for warning in checked.warnings:
+        pulumi.log.warn(str(warning))
+    if checked.spec is None or checked.errors:
+        problems = "\n".join(str(p) for p in checked.errors)
+        raise pulumi.RunError(f"seats file is invalid; nothing was sent to GitHub:\n{problems}")
+    spec = checked.spec
     options = _options(project, github)
     token = (os.environ.get("GITHUB_TOKEN") or "").strip() or github.get("token")
     if not token:

@@ -36,6 +36,7 @@ __all__ = [
 
 _lock = threading.Lock()
 _write_lock = threading.Lock()
+_fetch_lock = threading.Lock()
 _clients: dict[tuple[str, str], CopilotClient] = {}
 _snapshots: dict[tuple[str, str], LiveSnapshot] = {}
 
@@ -66,12 +67,11 @@ def _snapshot(props: Mapping[str, Any]) -> LiveSnapshot:
     client = _client(props)
     org = str(props["organization"])
     key = (client.base_url, org.casefold())
-    with _lock:
+    with _fetch_lock:  # concurrent reads wait for the one listing instead of each fetching it
         snap = _snapshots.get(key)
-    if snap is None:
-        snap = fetch_snapshot(client, org)
-        with _lock:
-            _snapshots.setdefault(key, snap)
+        if snap is None:
+            snap = fetch_snapshot(client, org)
+            _snapshots[key] = snap
     return snap
 
 

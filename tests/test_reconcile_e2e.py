@@ -126,9 +126,12 @@ def test_seat_revoked_behind_pulumis_back_is_granted_again_after_refresh(
     assert ws.up().returncode == 0
     sim.client().remove_users("acme", ["frank"])
     assert steps(ws.preview("--json", policy_pack=None)) == {}  # state still believes it exists
+    requests_before = len(sim.requests)
     result, writes = writes_during(sim, lambda: ws.preview("--json", "--refresh", policy_pack=None))
     assert steps(result) == {(SEAT, "frank"): "create"}
     assert writes == 0
+    # one listing by the program + one shared by every refreshed resource (billing + 1 page each)
+    assert len(sim.requests) - requests_before == 4
     assert ws.up("--refresh").returncode == 0
     assert sim_direct(sim)["frank"]["pending_cancellation_date"] is None
 

@@ -1,0 +1,59 @@
+"""The providers' I/O layer against the simulator: one listing per process, idempotent writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import RunningSimulator
+
+from copilot_seats import provider_ops
+from copilot_seats.errors import UnprocessableError
+
+
+@pytest.fixture
+def env(simulator: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSimulator]:
+    for key, value in {**simulator.env(), "COPILOT_SEATS_WRITE_SPACING": "0"}.items():
+        monkeypatch.setenv(key, value)
+    provider_ops.reset_caches()
+    yield simulator
+    provider_ops.reset_caches()
+
+
+def props(login: str) -> dict[str, str]:
+    return {"organization": "acme", "login": login}
+
+
+def test_concurrent_reads_share_one_listing(env: RunningSimulator) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        seen = list(pool.map(lambda login: provider_ops.observe_user(props(login)),
+                             ["Alice", "bob", "carol", "erin", "ghost"] * 4))
+    assert len(env.requests) == 2  # billing + one page, whatever the number of resources
+    assert seen[0] is not None and seen[0]["last_activity_editor"].startswith("vscode")
+    assert seen[3] is None  # erin: pending cancellation counts as gone
+    assert seen[4] is None  # ghost: no seat
+
+
+def test_observe_team_counts_active_seats_through_the_team(env: RunningSimulator) -> None:
+    assert provider_ops.observe_team({"organization": "acme", "team": "platform"}) == {"live": True, "live_seats": 2}
+    assert provider_ops.observe_team({"organization": "acme", "team": "empty-team"}) is None
+
+
+def test_revoking_a_seat_that_is_gone_or_pending_succeeds(env: RunningSimulator) -> None:
+    provider_ops.revoke_user(props("erin"))   # already pending
+    provider_ops.revoke_user(props("frank"))  # member without a seat
+    provider_ops.revoke_user(props("bob"))
+    bob = [s for s in env.client().list_seats("acme") if s["assignee"] and s["assignee"]["login"] == "bob"]
+    assert bob[0]["pending_cancellation_date"] is not None
+
+
+def test_revoking_a_team_only_seat_names_the_team(env: RunningSimulator) -> None:
+    with pytest.raises(UnprocessableError, match="carol's seat comes through team 'platform'"):
+        provider_ops.revoke_user(props("carol"))
+
+
+def test_grant_uses_the_environment_token_and_sends_one_post(env: RunningSimulator) -> None:
+    provider_ops.grant_users(props("frank"), ["frank"])
+    posts = [w for w in env.writes if w.method == "POST"]
+    assert len(posts) == 1 and posts[0].body == {"selected_usernames": ["frank"]}

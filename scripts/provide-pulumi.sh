@@ -51,12 +51,18 @@ if ! command -v go >/dev/null 2>&1; then
 provide-pulumi: no Pulumi CLI $V found and no Go toolchain to build it.
 Get the engine one of two ways:
   1. the official installer (https://www.pulumi.com/docs/install/), then re-run; any v3 >= $V works;
-  2. install Go (>= 1.21) with access to a Go module proxy, then re-run: this script builds
+  2. install Go (>= 1.23) with access to a Go module proxy, then re-run: this script builds
      $V from github.com/pulumi/pulumi/pkg/v3 and sdk/v3 into $BIN (a few minutes, once).
 MSG
     exit 1
 fi
 
+gover="$(go env GOVERSION 2>/dev/null || echo unknown)"
+minor="$(sed -n 's/^go1\.\([0-9]*\).*/\1/p' <<<"$gover")"
+if [[ -z "$minor" || "$minor" -lt 23 ]]; then
+    echo "provide-pulumi: Go $gover is too old to build Pulumi $V (need >= go1.23); install a newer Go or the official pulumi" >&2
+    exit 1
+fi
 echo "provide-pulumi: building Pulumi $V from the Go module proxy into $BIN (once; cached)" >&2
 start=$SECONDS
 tmp="$(mktemp -d "$CACHE.build.XXXXXX" 2>/dev/null || { mkdir -p "$CACHE"; mktemp -d "$CACHE.build.XXXXXX"; })"

@@ -286,3 +286,20 @@ def test_interrupted_up_converges_on_the_next_up(
     exported = json.loads(ws.run("stack", "export").stdout)
     seats = [r for r in exported["deployment"]["resources"] if r["type"] == SEAT]
     assert sorted(r["outputs"]["login"] for r in seats) == sorted(many)  # nothing lost or doubled
+
+
+def test_last_activity_is_remembered_after_github_stops_reporting_it(
+        ws: PulumiWorkspace, sim: RunningSimulator) -> None:
+    assert ws.up().returncode == 0
+    alice = sim.state.org("acme").seats["alice"]
+    seen = alice.last_activity_at
+    assert seen is not None
+    alice.last_activity_at = None  # 90 days later GitHub reports null
+    again, writes = writes_during(sim, lambda: ws.preview("--json", "--expect-no-changes", policy_pack=None))
+    assert steps(again) == {} and writes == 0  # an observation change is not a change
+    assert ws.up().returncode == 0
+    exported = json.loads(ws.run("stack", "export").stdout)
+    inputs = next(r["inputs"] for r in exported["deployment"]["resources"]
+                  if r["type"] == SEAT and r["inputs"]["login"] == "Alice")
+    assert inputs.get("last_activity_at") is None  # None inputs are dropped by the SDK
+    assert inputs["remembered_last_activity_at"] == seen.isoformat().replace("+00:00", "Z")

@@ -106,6 +106,13 @@ POLICIES: tuple[PolicySpec, ...] = (
         "Copilot seats held outside seats.yaml (drift): directly, or through an undeclared team.",
         ADVISORY,
         (ORGANIZATION_TYPE,),
+        {
+            "summarizeAbove": {
+                "type": "integer", "minimum": 0, "default": 20,
+                "description": "Up to this many directly held seats get one violation each; above it, one "
+                               "summary violation lists them (a preview stays readable for large drift).",
+            },
+        },
     ),
     PolicySpec(
         "missing-seat",

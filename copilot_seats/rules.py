@@ -309,9 +309,14 @@ def missing_team_seats(props: Props, config: Props, now: datetime) -> Iterator[V
 
 # --- Organization resource --------------------------------------------------------------------
 
+_SUMMARY_LIST = 50
+"""How many logins a summary violation names before "and N more"."""
+
+
 def unmanaged_seats(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
-    """``unmanaged-seat``: seats held outside seats.yaml, one violation per direct seat and one per
-    undeclared team (listing its seat holders). Reads ``unmanaged`` (from analysis.compare)."""
+    """``unmanaged-seat``: seats held outside seats.yaml, one violation per direct seat (or one
+    summary above ``summarizeAbove``) and one per undeclared team (listing its seat holders).
+    Reads ``unmanaged`` (from analysis.compare)."""
     org = _subject(props)
     blocked = _cannot_judge("unmanaged-seat", org, props, ("unmanaged", "mode"))
     if blocked is not None:
@@ -321,6 +326,7 @@ def unmanaged_seats(props: Props, config: Props, now: datetime) -> Iterator[Viol
     fate = ("authoritative mode: `pulumi up` revokes it" if authoritative
             else "additive mode: reported only; declare it in seats.yaml or revoke it")
     by_team: dict[str, list[str]] = {}
+    direct: list[str] = []
     for entry in props.get("unmanaged") or ():
         if not isinstance(entry, Mapping) or not isinstance(entry.get("login"), str):
             continue
@@ -328,6 +334,17 @@ def unmanaged_seats(props: Props, config: Props, now: datetime) -> Iterator[Viol
         if isinstance(team, str) and team:
             by_team.setdefault(team, []).append(login)
         else:
+            direct.append(login)
+    if len(direct) > setting(config, "unmanaged-seat", "summarizeAbove"):
+        shown = ", ".join(direct[:_SUMMARY_LIST])
+        more = f" and {len(direct) - _SUMMARY_LIST} more" if len(direct) > _SUMMARY_LIST else ""
+        yield Violation("unmanaged-seat", f"{len(direct)} direct seats",
+                        f"{len(direct)} direct seats: held in {org} by users not in seats.yaml "
+                        f"({fate.replace(' it', ' them')}): "
+                        f"{shown}{more}. `copilot-seats report` lists them all with their activity.",
+                        tuple(direct))
+    else:
+        for login in direct:
             yield Violation("unmanaged-seat", login,
                             f"{login}: holds a Copilot seat directly in {org} but is not in seats.yaml "
                             f"({fate}).", (login,))

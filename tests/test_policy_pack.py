@@ -68,7 +68,8 @@ def test_enforcement_levels_and_config_schemas() -> None:
     assert stale.properties["graceDays"]["default"] == 14
     budget = POLICIES_BY_NAME["seat-budget"].config_schema
     assert budget is not None and set(budget.properties) == {"maxSeats", "maxMonthlyCost"}
-    assert POLICIES_BY_NAME["unmanaged-seat"].config_schema is None
+    unmanaged = POLICIES_BY_NAME["unmanaged-seat"].config_schema
+    assert unmanaged is not None and unmanaged.properties["summarizeAbove"]["default"] == 20
 
 
 def test_stale_seat_reports_through_validate() -> None:

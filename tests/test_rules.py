@@ -218,6 +218,16 @@ def test_unmanaged_one_violation_per_direct_seat_and_per_team() -> None:
     assert "additive mode" in found[0].message
 
 
+def test_unmanaged_direct_seats_above_the_threshold_become_one_summary() -> None:
+    logins = [f"user{i:03d}" for i in range(60)]
+    props = org(unmanaged=[{"login": login, "assigning_team": None} for login in logins])
+    [summary] = run(rules.unmanaged_seats, props, {"summarizeAbove": 20})
+    assert summary.subject == "60 direct seats" and summary.logins == tuple(logins)
+    assert summary.message.startswith("60 direct seats: held in octo-demo by users not in seats.yaml")
+    assert "user049 and 10 more" in summary.message and "user050" not in summary.message
+    assert len(run(rules.unmanaged_seats, props, {"summarizeAbove": 60})) == 60
+
+
 def test_unmanaged_says_authoritative_mode_revokes() -> None:
     [v] = run(rules.unmanaged_seats, org(mode="authoritative", unmanaged=[{"login": "zed"}]))
     assert "`pulumi up` revokes it" in v.message

@@ -68,8 +68,9 @@ for i in range(int(os.environ["BENCH_N"])):
 
 
 def _env(home: Path, extra: dict[str, str]) -> dict[str, str]:
-    # Isolate from the caller's Pulumi settings, except the checkpoint switch we compare against.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_") or k == "PULUMI_SKIP_CHECKPOINTS"}
+    # Isolate from the caller's Pulumi settings, except the checkpoint switch we compare with.
+    passthrough = ("PULUMI_SKIP_CHECKPOINTS", "PULUMI_EXPERIMENTAL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_") or k in passthrough}
     env.update({
         "PULUMI_HOME": str(home / "home"), "PULUMI_BACKEND_URL": f"file://{home / 'backend'}",
         "PULUMI_CONFIG_PASSPHRASE": "bench", "PULUMI_SKIP_UPDATE_CHECK": "true",

@@ -249,15 +249,24 @@ def test_invalid_seats_file_fails_preview_before_any_api_call(tmp_path: Path, si
     assert len(sim.requests) == before
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+SKIP_CHECKPOINTS = {"PULUMI_EXPERIMENTAL": "true", "PULUMI_SKIP_CHECKPOINTS": "true"}
+
+
+@pytest.mark.parametrize(
+    ("sig", "engine_env"),
+    [(signal.SIGINT, {}), (signal.SIGKILL, {}), (signal.SIGKILL, SKIP_CHECKPOINTS)],
+    ids=["ctrl-c", "kill-9", "kill-9-final-checkpoint-only"],
+)
 def test_interrupted_up_converges_on_the_next_up(
-        tmp_path: Path, make_simulator: Callable[..., RunningSimulator], sig: signal.Signals) -> None:
+        tmp_path: Path, make_simulator: Callable[..., RunningSimulator], sig: signal.Signals,
+        engine_env: dict[str, str]) -> None:
     many = [f"dev{i:03d}" for i in range(60)]
     fixture = json.loads(json.dumps(SMALL_FIXTURE))
     fixture["organizations"][0]["members"] += many
     sim = make_simulator(fixture)
     sim.state.inject(status=0, latency=0.15, method="POST", times=1000)  # slow writes: time to interrupt
-    ws = PulumiWorkspace(tmp_path, seats_yaml(many), extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0"})
+    ws = PulumiWorkspace(tmp_path, seats_yaml(many),
+                         extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0", **engine_env})
     ws.init_stack()
     proc = subprocess.Popen([str(ws.bin_dir / "pulumi"), "up", "--yes", "--skip-preview", "--non-interactive"],
                             cwd=ws.project, env=ws.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -21,7 +21,7 @@ import pytest
 from copilot_seats.api import CopilotClient
 from copilot_seats.simulator import RequestRecord, SimState, SimulatorServer, load_fixture
 
-TOKEN = "ghp_simulatorTestToken0123456789"
+TOKEN = "fake-simulator-token-0123456789"  # not a GitHub token format: secret scanners stay quiet
 
 SMALL_FIXTURE: dict[str, Any] = {
     "organizations": [

@@ -19,7 +19,7 @@ from copilot_seats.errors import (
     UnprocessableError,
 )
 
-TOKEN = "ghp_superSecretToken123456"
+TOKEN = "fake-super-secret-token-123456"
 BASE = "https://api.example.test"
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -278,7 +278,7 @@ def test_bad_input_gets_a_located_error_not_a_traceback(
         assert fragment in error.message, str(error)
 
 
-def test_billion_laughs_is_refused_quickly_naming_each_anchor() -> None:
+def test_billion_laugh_bomb_is_refused_quickly_naming_each_anchor() -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")

@@ -37,6 +37,8 @@ __all__ = [
 _lock = threading.Lock()
 _write_lock = threading.Lock()
 _fetch_lock = threading.Lock()
+_token_lock = threading.Lock()
+_stack_tokens: dict[str, str] = {}
 _clients: dict[tuple[str, str], CopilotClient] = {}
 _snapshots: dict[tuple[str, str], LiveSnapshot] = {}
 
@@ -48,12 +50,24 @@ def reset_caches() -> None:
             client.close()
         _clients.clear()
         _snapshots.clear()
+    with _token_lock:
+        _stack_tokens.clear()
+
+
+def _stack_token(stack: str | None) -> str:
+    """The stack's ``github:token``, read through the CLI once per provider process and stack
+    (a ``pulumi config get`` subprocess per CRUD call would cost ~0.3 s per seat)."""
+    key = stack or ""
+    with _token_lock:
+        if key not in _stack_tokens:
+            _stack_tokens[key] = token_from_stack_config(stack)
+        return _stack_tokens[key]
 
 
 def _client(props: Mapping[str, Any]) -> CopilotClient:
     env = os.environ
     base_url = base_url_from(env, props.get("api_url"))
-    token = (env.get("GITHUB_TOKEN") or "").strip() or token_from_stack_config(props.get("stack"))
+    token = (env.get("GITHUB_TOKEN") or "").strip() or _stack_token(props.get("stack"))
     spacing = float(env.get("COPILOT_SEATS_WRITE_SPACING", defaults.WRITE_SPACING_SECONDS))
     with _lock:
         client = _clients.get((base_url, token))

@@ -57,3 +57,26 @@ def test_grant_uses_the_environment_token_and_sends_one_post(env: RunningSimulat
     provider_ops.grant_users(props("frank"), ["frank"])
     posts = [w for w in env.writes if w.method == "POST"]
     assert len(posts) == 1 and posts[0].body == {"selected_usernames": ["frank"]}
+
+
+def test_stack_config_token_is_read_once_per_process(
+        simulator: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.setenv("GITHUB_API_URL", simulator.base_url)
+    monkeypatch.setenv("COPILOT_SEATS_WRITE_SPACING", "0")
+    lookups: list[str | None] = []
+
+    def from_cli(stack: str | None) -> str:
+        lookups.append(stack)
+        return simulator.token
+
+    monkeypatch.setattr(provider_ops, "token_from_stack_config", from_cli)
+    provider_ops.reset_caches()
+    try:
+        for login in ("frank", "newbie", "bob"):
+            provider_ops.grant_users({**props(login), "stack": "prod"}, [login])
+        provider_ops.revoke_user({**props("frank"), "stack": "prod"})
+    finally:
+        provider_ops.reset_caches()
+    assert lookups == ["prod"]
+    assert len([w for w in simulator.writes if w.method == "POST"]) == 3

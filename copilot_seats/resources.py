@@ -27,7 +27,7 @@ process, so refresh of N seats costs ceil(N/100) + 1 requests, not N.
 from __future__ import annotations
 
 import pickle
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -255,33 +255,35 @@ class OrganizationProvider(ResourceProvider):
         return None
 
 
-class Seat(Resource, module="copilot", name="Seat"):
+class _CopilotResource(Resource):
+    """Shared constructor: one stateless provider instance per resource, then the SDK workaround."""
+
+    provider_class: ClassVar[type[ResourceProvider]]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.provider_class(), name, props, opts)
+        _undo_serializer_patch()
+
+
+class Seat(_CopilotResource, module="copilot", name="Seat"):
     """A user's directly granted Copilot seat (resource name = login)."""
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(SeatProvider(), name, props, opts)
-        _undo_serializer_patch()
+    provider_class = SeatProvider
 
 
-class TeamGrant(Resource, module="copilot", name="TeamGrant"):
+class TeamGrant(_CopilotResource, module="copilot", name="TeamGrant"):
     """A team whose members get Copilot seats through it (resource name = slug)."""
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TeamGrantProvider(), name, props, opts)
-        _undo_serializer_patch()
+    provider_class = TeamGrantProvider
 
 
-class Revocation(Resource, module="copilot", name="Revocation"):
+class Revocation(_CopilotResource, module="copilot", name="Revocation"):
     """Authoritative mode: a seat held outside seats.yaml, revoked when created."""
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(RevocationProvider(), name, props, opts)
-        _undo_serializer_patch()
+    provider_class = RevocationProvider
 
 
-class Organization(Resource, module="copilot", name="Organization"):
+class Organization(_CopilotResource, module="copilot", name="Organization"):
     """Org-wide observations for the policy pack, and the mass-removal guard."""
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(OrganizationProvider(), name, props, opts)
-        _undo_serializer_patch()
+    provider_class = OrganizationProvider

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from copilot_seats import defaults
 from copilot_seats.live import LiveSeat, LiveSnapshot
+from copilot_seats.seat_state import Standing, TeamStanding, is_double_grant, standing, team_standings
 from copilot_seats.spec import Grant, SeatSpec, Settings, TeamGrant, UserGrant
 
 __all__ = [
@@ -138,6 +139,7 @@ class SeatRow:
     :param seat: the live seat, ``None`` when there is none (a missing declared user).
     :param grant: the seats.yaml entry (user, else the assigning team), ``None`` when unmanaged.
     :param stale: the verdict of :func:`stale_reason`, ``None`` when not stale.
+    :param standing: what the seat means against seats.yaml (:mod:`copilot_seats.seat_state`).
     """
 
     login: str
@@ -149,6 +151,7 @@ class SeatRow:
     seat: LiveSeat | None
     grant: Grant | None
     stale: StaleVerdict | None
+    standing: Standing = Standing.SEATED
 
 
 @dataclass(frozen=True)
@@ -156,11 +159,14 @@ class Comparison:
     """seats.yaml joined with a snapshot. Login lists hold display logins, sorted by key.
 
     :param rows: one row per login, declared or live, sorted by key.
-    :param unmanaged: live seats neither declared directly nor granted by a declared team
+    :param unmanaged: active seats neither declared directly nor granted by a declared team
         (seats pending cancellation are left out: they are already being removed).
-    :param missing: declared users with no live seat.
-    :param missing_teams: declared teams with no live seat assigned through them.
-    :param pending_cancellation: live seats with a pending cancellation date.
+    :param missing: declared users for whom GitHub lists no seat (standing ``missing``).
+    :param leaving: declared logins (directly or through a declared team) whose seat is
+        pending cancellation (standing ``leaving``; never counted as missing).
+    :param missing_teams: declared teams through which GitHub lists no seat at all.
+    :param leaving_teams: declared teams whose only seats are pending cancellation.
+    :param pending_cancellation: every listed seat with a pending cancellation date.
     :param stale: live seats with a stale verdict.
     :param expired: declared users whose ``expires`` date is before today.
     :param expired_teams: declared teams whose ``expires`` date is before today.
@@ -183,11 +189,13 @@ class Comparison:
     declared_count: int
     live_count: int
     unassigned_count: int
+    leaving: tuple[str, ...] = ()
+    leaving_teams: tuple[str, ...] = ()
 
     @property
     def has_drift(self) -> bool:
-        """True when a seat is unmanaged or a declared user/team is missing."""
-        return bool(self.unmanaged or self.missing or self.missing_teams)
+        """True when a seat is unmanaged, or a declared user/team is missing or leaving."""
+        return bool(self.unmanaged or self.missing or self.missing_teams or self.leaving or self.leaving_teams)
 
 
 def compare(
@@ -204,22 +212,24 @@ def compare(
     rows = tuple(_row(key, users, teams, snapshot.seats.get(key), now, stale_days, grace_days)
                  for key in keys)
     today = now.date()
-    live_teams = {s.assigning_team for s in snapshot.seats.values() if s.assigning_team}
+    by_team = team_standings(teams, snapshot.seats.values())
     return Comparison(
         organization=snapshot.organization,
         generated_at=now,
         rows=rows,
-        unmanaged=_logins(r for r in rows if r.live and not r.declared and not _pending(r)),
-        missing=_logins(r for r in rows if r.declared_directly and not r.live),
-        missing_teams=tuple(t.slug for t in spec.teams if t.key not in live_teams),
+        unmanaged=_logins(r for r in rows if r.standing is Standing.UNMANAGED),
+        missing=_logins(r for r in rows if r.standing is Standing.MISSING),
+        missing_teams=tuple(t.slug for t in spec.teams if by_team[t.key] is TeamStanding.MISSING),
         pending_cancellation=_logins(r for r in rows if _pending(r)),
         stale=_logins(r for r in rows if r.stale is not None),
         expired=tuple(u.login for u in spec.users if _expired(u, today)),
         expired_teams=tuple(t.slug for t in spec.teams if _expired(t, today)),
-        double_granted=_logins(r for r in rows if r.declared_directly and r.assigning_team in teams),
+        double_granted=_logins(r for r in rows if is_double_grant(r.seat, r.declared_directly, teams.keys())),
         declared_count=sum(1 for r in rows if r.declared),
         live_count=len(snapshot.seats),
         unassigned_count=snapshot.unassigned_count,
+        leaving=_logins(r for r in rows if r.standing is Standing.LEAVING),
+        leaving_teams=tuple(t.slug for t in spec.teams if by_team[t.key] is TeamStanding.LEAVING),
     )
 
 
@@ -239,6 +249,7 @@ def _row(key: str, users: Mapping[str, UserGrant], teams: Mapping[str, TeamGrant
         seat=seat,
         grant=grant,
         stale=stale_reason(seat, grant, now, stale_days, grace_days),
+        standing=standing(seat, user is not None, teams.keys()),
     )
 
 

@@ -46,11 +46,11 @@ DISABLED: Final = "disabled"
 """The policy does not run."""
 
 SEAT_TYPE: Final = "pulumi-python:dynamic/copilot:Seat"
-"""Type token of :class:`copilot_seats.resources.Seat` (resource name = login)."""
+"""Type token of :class:`copilot_seats.resources.Seat` (resource name = casefolded login)."""
 TEAM_TYPE: Final = "pulumi-python:dynamic/copilot:TeamGrant"
-"""Type token of :class:`copilot_seats.resources.TeamGrant` (resource name = team slug)."""
+"""Type token of :class:`copilot_seats.resources.TeamGrant` (resource name = casefolded team slug)."""
 ORGANIZATION_TYPE: Final = "pulumi-python:dynamic/copilot:Organization"
-"""Type token of :class:`copilot_seats.resources.Organization` (resource name = org login)."""
+"""Type token of :class:`copilot_seats.resources.Organization` (resource name ``organization``)."""
 
 MAX_STALE_DAYS: Final = defaults.GITHUB_RETENTION_DAYS - defaults.REPORTING_LAG_DAYS
 """Upper bound of ``staleDays``: beyond it a null ``last_activity_at`` (GitHub forgets activity

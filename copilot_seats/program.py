@@ -2,14 +2,17 @@
 
 Called from the project's ``__main__.py``. Never writes to GitHub itself (its client is
 read-only); writes happen only in the resources' providers during ``pulumi up``/``destroy``.
-An invalid seats.yaml stops the run before any API call, with every located problem.
+An invalid seats.yaml or stack setting stops the run before any API call, with every located
+problem.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
@@ -18,27 +21,37 @@ from copilot_seats.credentials import base_url_from
 from copilot_seats.errors import ApiError
 from copilot_seats.live import fetch_snapshot
 from copilot_seats.loader import check_file
-from copilot_seats.resources import Organization, Revocation, Seat, TeamGrant
-from copilot_seats.stack_model import RunOptions, build_stack
+from copilot_seats.resources import Organization, Roster, Seat, TeamGrant
+from copilot_seats.run_settings import SettingsError, parse_settings
+from copilot_seats.stack_model import Declared, RunOptions, StackModel, build_stack
 
 __all__ = ["main"]
 
-_TRUE = {"1", "true", "yes"}
+
+def _opts(declared: Declared, depends_on: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(depends_on=depends_on,
+                                  aliases=[pulumi.Alias(name=a) for a in declared.aliases])
 
 
-def _options(project: pulumi.Config, github: pulumi.Config) -> RunOptions:
-    allow = (os.environ.get("COPILOT_SEATS_ALLOW_MASS_REMOVAL", "").lower() in _TRUE
-             or bool(project.get_bool("allowMassRemoval")))
-    defaults = RunOptions()
-    return RunOptions(
-        stack=pulumi.get_stack(),
-        api_url=github.get("baseUrl"),
-        stale_days=project.get_int("staleDays") or defaults.stale_days,
-        grace_days=project.get_int("graceDays") or defaults.grace_days,
-        max_removal_count=project.get_int("maxRemovalCount") or defaults.max_removal_count,
-        max_removal_fraction=project.get_float("maxRemovalFraction") or defaults.max_removal_fraction,
-        allow_mass_removal=allow,
-    )
+def _export(model: StackModel, roster: Roster, run_id: str) -> None:
+    """Stack outputs. Counts of the listing as the run found it are plain; the two that depend on
+    what this run revokes come from the Roster's record of *this* run (unknown in a preview that
+    changes the roster, exact after ``up``)."""
+    for key, value in model.outputs.items():
+        pulumi.export(key, value)
+
+    def revoked(args: list[Any]) -> dict[str, int]:
+        record_run, plan = args
+        plan = plan if record_run == run_id and isinstance(plan, dict) else {}
+        users = set(plan.get("users") or [])
+        seats = int(plan.get("seats") or 0)
+        return {"seatsRevokedByThisRun": seats,
+                "unmanagedSeatsAfterRun": max(model.unmanaged_count - len(users)
+                                              - sum(int(n) for n in (plan.get("teams") or {}).values()), 0)}
+
+    summary = pulumi.Output.all(roster.run_id, roster.revoking).apply(revoked)
+    pulumi.export("seatsRevokedByThisRun", summary.apply(lambda s: s["seatsRevokedByThisRun"]))
+    pulumi.export("unmanagedSeats", summary.apply(lambda s: s["unmanagedSeatsAfterRun"]))
 
 
 def main() -> None:
@@ -51,7 +64,12 @@ def main() -> None:
         problems = "\n".join(str(p) for p in checked.errors)
         raise pulumi.RunError(f"seats file is invalid; nothing was sent to GitHub:\n{problems}")
     spec = checked.spec
-    options = _options(project, github)
+    try:
+        settings = parse_settings(project.get, os.environ)
+    except SettingsError as err:
+        raise pulumi.RunError(f"invalid stack config; nothing was sent to GitHub: {err}") from None
+    run_id = uuid.uuid4().hex
+    options = RunOptions(stack=pulumi.get_stack(), api_url=github.get("baseUrl"), settings=settings, run_id=run_id)
     token = (os.environ.get("GITHUB_TOKEN") or "").strip() or github.get("token")
     if not token:
         raise pulumi.RunError("no GitHub token: set GITHUB_TOKEN or `pulumi config set --secret github:token ...`")
@@ -64,13 +82,12 @@ def main() -> None:
         client.close()
     model = build_stack(spec, snapshot, datetime.now(UTC), options)
 
-    org = Organization(spec.organization, model.organization)
-    after_org = pulumi.ResourceOptions(depends_on=[org])
-    for name, props in model.teams.items():
-        TeamGrant(name, props, after_org)
-    for name, props in model.seats.items():
-        Seat(name, props, after_org)
-    for name, props in model.revocations.items():
-        Revocation(name, props, after_org)
-    for key, value in model.outputs.items():
-        pulumi.export(key, value)
+    org = Organization(model.organization.name, model.organization.props, _opts(model.organization, []))
+    children: list[pulumi.Resource] = [org]
+    for team in model.teams:
+        children.append(TeamGrant(team.name, team.props, _opts(team, [org])))
+    for seat in model.seats:
+        children.append(Seat(seat.name, seat.props, _opts(seat, [org])))
+    assert model.roster is not None
+    roster = Roster(model.roster.name, model.roster.props, _opts(model.roster, children))
+    _export(model, roster, run_id)

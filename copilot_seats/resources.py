@@ -1,27 +1,28 @@
 """Pulumi resources for Copilot seats: dynamic providers that execute, never decide.
 
-Three resource types (type tokens ``pulumi-python:dynamic/copilot:<Name>``), named after what
-they manage so a preview reads like a seat list:
+Type tokens ``pulumi-python:dynamic/copilot:<Name>``, registered in this order:
 
-* :class:`Seat` — one declared user (resource name = login). create = grant, delete = revoke.
-* :class:`TeamGrant` — one declared team (resource name = slug); its members get seats.
-* :class:`Revocation` — authoritative mode only: one seat held outside seats.yaml (a login, or
-  an undeclared team); create = revoke. Deleting the record later writes nothing.
-* :class:`Organization` — the org as a whole: no API writes; carries what the policy pack needs
-  (seat management setting, breakdown, drift) and runs the mass-removal guard in ``check``.
+1. :class:`Organization` (name ``organization``) — the org as a whole: no API writes. Its
+   ``check`` is the guard: it compares this run's plan with the roster recorded by the last
+   applied run (its previous inputs) and fails before any other step runs.
+2. :class:`Seat` (name = casefolded login) and :class:`TeamGrant` (name = casefolded slug),
+   depending on the Organization. create = grant; update = metadata, or a *repair* grant when
+   GitHub does not show the seat as held; delete = cancel the direct grant (or the team's), or
+   nothing at all with ``onDelete: forget``.
+3. :class:`Roster` (name ``roster``), depending on every seat and team: records the managed
+   set; in authoritative mode it revokes every seat outside seats.yaml (after all grants, so a
+   declared user moving off a team is granted directly first); its delete is the first step of
+   ``pulumi destroy`` and runs the guard over everything the destroy would revoke.
 
-Inputs are of two kinds. *Desired* fields come from seats.yaml; a change to them is a diff
-(an update with no API write for metadata; a replacement for the login). *Observed* fields
-come from the one live listing the program made; they exist so policies can judge the seat
-during preview, and ``diff`` ignores them: observations alone never show as changes.
-``check`` carries ``remembered_last_activity_at`` forward from the previous inputs, so a seat
-whose ``last_activity_at`` went null after GitHub's 90-day retention keeps its true date.
+Inputs are of two kinds. *Desired* fields come from seats.yaml; a change to them is an update
+with no API write. *Observed* fields come from the one live listing the program made; policies
+read them, and ``diff`` ignores them except for the planned ``repair`` (decided by
+:mod:`copilot_seats.planning`). Nothing is ever replaced: a login's case is not an identity,
+and an (allowed) change of organization moves the stack without revoking in the old one.
 
-Credentials: the providers are pickled into state by dill, so they hold no token and no
-client. Each CRUD call builds a client from the environment (``GITHUB_TOKEN``,
-``GITHUB_API_URL``) or, failing that, from the stack's ``github:token`` secret read at run
-time (:mod:`copilot_seats.credentials`). Reads go through one cached listing per provider
-process, so refresh of N seats costs ceil(N/100) + 1 requests, not N.
+Credentials: providers are pickled into state by dill, so they hold no token and no client;
+:mod:`copilot_seats.provider_ops` builds one client per process from ``GITHUB_TOKEN`` or the
+stack's ``github:token`` read at run time.
 """
 
 from __future__ import annotations
@@ -42,7 +43,15 @@ from pulumi.dynamic import (
 )
 
 from copilot_seats import provider_ops as ops
-from copilot_seats.planning import check_mass_removal
+from copilot_seats.planning import (
+    LiveView,
+    RevocationPlan,
+    destroy_revocations,
+    guard_verdict,
+    plan_revocations,
+)
+from copilot_seats.planning import Roster as RosterState
+from copilot_seats.run_settings import OnDelete, RunSettings
 
 __all__ = [
     "DESIRED_FIELDS",
@@ -51,6 +60,8 @@ __all__ = [
     "OrganizationProvider",
     "Revocation",
     "RevocationProvider",
+    "Roster",
+    "RosterProvider",
     "Seat",
     "SeatProvider",
     "TeamGrant",
@@ -67,7 +78,7 @@ DESIRED_FIELDS = (
     "stale_exemption_reason",
     "stale_exemption_until",
 )
-"""Inputs that come from seats.yaml: the only ones ``diff`` looks at."""
+"""Inputs that come from seats.yaml: the only ones ``diff`` compares (login and org case-insensitively)."""
 
 OBSERVED_FIELDS = (
     "live",
@@ -79,9 +90,16 @@ OBSERVED_FIELDS = (
     "pending_cancellation_date",
     "plan_type",
     "remembered_last_activity_at",
+    "standing",
+    "via_declared_team",
+    "repair",
+    "repair_kind",
 )
-"""Inputs observed from the live listing: visible to policies, ignored by ``diff``."""
+"""Inputs observed from the live listing (or planned from it): visible to policies, not kept as outputs."""
 
+_METADATA = ("owner", "reason", "expires", "cost_center", "stale_exemption_reason", "stale_exemption_until")
+_OBSERVATIONS = frozenset(OBSERVED_FIELDS) | {"members", "live_seats"}
+_ROSTER_FIELDS = ("roster_users", "roster_teams", "declared_count")
 
 _UNSORTED_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
 
@@ -97,33 +115,31 @@ def _undo_serializer_patch() -> None:
     pickle._Pickler._batch_setitems = _UNSORTED_BATCH_SETITEMS  # type: ignore[attr-defined]
 
 
-_OBSERVATIONS = frozenset(OBSERVED_FIELDS) | {"via_declared_team", "members", "live_seats"}
-
-
-def _outputs(props: dict[str, Any]) -> dict[str, Any]:
-    """What a seat or team resource keeps as outputs: the desired fields and how to reach GitHub.
+def _outputs(props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """What a seat or team keeps as outputs: desired fields, how to reach GitHub, what we wrote.
 
     Observations stay inputs only (policies read inputs; ``check`` carries the remembered
-    activity from the old inputs). Outputs are what ``diff``, ``read`` and ``delete`` receive,
-    and leaving observations out keeps the state — rewritten by the engine after every step —
-    about a third smaller.
+    activity from the old inputs); leaving them out keeps the state small.
     """
-    return {k: v for k, v in props.items() if k not in _OBSERVATIONS}
+    return {**{k: v for k, v in props.items() if k not in _OBSERVATIONS}, **extra}
 
 
 def _key(value: Any) -> str:
     return str(value or "").casefold()
 
 
-def _desired_diff(olds: dict[str, Any], news: dict[str, Any], name_field: str) -> DiffResult:
-    """Replace when the org or the login/slug changes (case-insensitively); update on metadata."""
-    replaces = [f for f in ("organization", name_field) if _key(olds.get(f)) != _key(news.get(f))]
-    if replaces:
-        return DiffResult(changes=True, replaces=replaces, delete_before_replace=True)
-    changed = any(olds.get(f) != news.get(f) for f in DESIRED_FIELDS if f != "login") or (
-        olds.get(name_field) != news.get(name_field)
-    )
-    return DiffResult(changes=changed, replaces=[])
+def _needs_grant(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """The planned repair applies: absent/pending always; a team-only seat until we granted it directly."""
+    kind = news.get("repair_kind")
+    if kind in ("grant", "re-grant"):
+        return True
+    return kind == "grant-direct" and not olds.get("granted_directly")
+
+
+def _desired_changed(olds: dict[str, Any], news: dict[str, Any], name_field: str) -> bool:
+    return (any(olds.get(f) != news.get(f) for f in _METADATA)
+            or _key(olds.get("organization")) != _key(news.get("organization"))
+            or _key(olds.get(name_field)) != _key(news.get(name_field)))
 
 
 def _remember_activity(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
@@ -138,31 +154,31 @@ def _remember_activity(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, 
     return {**news, "remembered_last_activity_at": max(known) if known else None}
 
 
-def _already_direct(props: dict[str, Any]) -> bool:
-    """This run's listing shows a direct, active seat: granting again would be a no-op write.
-
-    A seat held only through a team is granted directly anyway, so that dropping the team later
-    does not take away a seat seats.yaml declares for the user.
-    """
-    return bool(props.get("live")) and not props.get("pending_cancellation_date") and not props.get("assigning_team")
-
-
 class SeatProvider(ResourceProvider):
-    """CRUD for one directly granted user seat. Holds no state (it is pickled into Pulumi state)."""
+    """CRUD for one declared user's direct seat. Holds no state (it is pickled into Pulumi state)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(_remember_activity(_olds or {}, news), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return _desired_diff(olds, news, "login")
+        return DiffResult(changes=_desired_changed(olds, news, "login") or _needs_grant(olds, news), replaces=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        if not _already_direct(props):
+        granted = _needs_grant({}, props)
+        if granted:
             ops.grant_users(props, [props["login"]])
-        return CreateResult(f"{_key(props['organization'])}/{_key(props['login'])}", _outputs(props))
+        direct = granted or (bool(props.get("live")) and not props.get("assigning_team")
+                             and not props.get("pending_cancellation_date"))
+        return CreateResult(f"{_key(props['organization'])}/{_key(props['login'])}",
+                            _outputs(props, granted_directly=direct))
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_outputs(news))  # metadata only: nothing to write to GitHub
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        granted = _needs_grant(olds, news)
+        if granted:
+            ops.grant_users(news, [news["login"]])
+        moved = _key(olds.get("organization")) != _key(news.get("organization"))
+        direct = granted or (bool(olds.get("granted_directly")) and not moved)
+        return UpdateResult(_outputs(news, granted_directly=direct))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if ops.observe_user(props) is None:  # gone, or pending cancellation: the next `up` grants it again
@@ -170,7 +186,8 @@ class SeatProvider(ResourceProvider):
         return ReadResult(id_, _outputs(props))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        ops.revoke_user(props)
+        if not ops.delete_forgets(props):
+            ops.revoke_users(props, [props["login"]])
 
 
 class TeamGrantProvider(ResourceProvider):
@@ -180,13 +197,15 @@ class TeamGrantProvider(ResourceProvider):
         return CheckResult(news, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return _desired_diff(olds, news, "team")
+        return DiffResult(changes=_desired_changed(olds, news, "team") or _needs_grant(olds, news), replaces=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         ops.grant_teams(props, [props["team"]])
         return CreateResult(f"{_key(props['organization'])}/team/{_key(props['team'])}", _outputs(props))
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if _needs_grant(olds, news) or _key(olds.get("organization")) != _key(news.get("organization")):
+            ops.grant_teams(news, [news["team"]])
         return UpdateResult(_outputs(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -195,61 +214,120 @@ class TeamGrantProvider(ResourceProvider):
         return ReadResult(id_, _outputs(props))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        ops.revoke_teams(props, [props["team"]])
+        if not ops.delete_forgets(props):
+            ops.revoke_teams(props, [props["team"]])
 
 
-class RevocationProvider(ResourceProvider):
-    """Authoritative mode: creating the record revokes the seat; deleting it writes nothing."""
+def _settings(props: dict[str, Any]) -> RunSettings:
+    """The guard settings the program resolved for this run (recorded in the inputs)."""
+    return RunSettings(
+        max_removal_count=int(props.get("max_removal_count", 0)),
+        max_removal_fraction=float(props.get("max_removal_fraction", 0.0)),
+        allow_mass_removal=bool(props.get("allow_mass_removal")),
+        allow_organization_change=bool(props.get("allow_organization_change")),
+        on_delete=OnDelete(props.get("on_delete") or OnDelete.REVOKE.value),
+    )
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return CheckResult(news, [])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        same = all(_key(olds.get(f)) == _key(news.get(f)) for f in ("organization", "kind", "target"))
-        return DiffResult(changes=not same, replaces=[] if same else ["target"])
+def _plan(olds: dict[str, Any] | None,
+          news: dict[str, Any]) -> tuple[RosterState | None, RosterState, RevocationPlan]:
+    """This run's revocations against the last applied roster (``olds``: previous inputs).
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        if props["kind"] == "team":
-            ops.revoke_teams(props, [props["target"]])
-        else:
-            ops.revoke_user({**props, "login": props["target"]})
-        key = f"{_key(props['organization'])}/{props['kind']}/{_key(props['target'])}"
-        return CreateResult(key, {**props})
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news})
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        return None  # the seat is already revoked; forgetting the record must not re-grant it
+    With ``onDelete: forget`` removed entries are only forgotten, so they cost the guard nothing.
+    """
+    previous = RosterState.from_props(olds)
+    current = RosterState.from_props(news) or RosterState(str(news.get("organization") or ""))
+    forget = news.get("on_delete") == OnDelete.FORGET.value
+    plan = plan_revocations(None if forget else previous, current, LiveView.from_props(news),
+                            news.get("mode") == "authoritative")
+    return previous, current, plan
 
 
 class OrganizationProvider(ResourceProvider):
-    """The org-level record. ``check`` is the mass-removal guard: it fails before any change."""
+    """The org-level record. ``check`` is the guard: it fails before any seat step runs."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        verdict = check_mass_removal(
-            previous_users=(olds or {}).get("declared_users") or [],
-            current_users=news.get("declared_users") or [],
-            previous_team_seats=(olds or {}).get("declared_team_seats") or {},
-            current_teams=(news.get("declared_team_seats") or {}).keys(),
-            extra_revocations=int(news.get("authoritative_revocations") or 0),
-            max_count=int(news.get("max_removal_count") or 0),
-            max_fraction=float(news.get("max_removal_fraction") or 0.0),
-            allowed=bool(news.get("allow_mass_removal")),
-        )
+        previous, current, plan = _plan(olds, news)
+        verdict = guard_verdict(plan, previous, current, _settings(news))
         failures = [] if verdict.ok else [CheckFailure("mass_removal_guard", verdict.message)]
-        return CheckResult(news, failures)
+        return CheckResult({**news, "revoking": plan.to_props()}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if _key(olds.get("organization")) != _key(news.get("organization")):
-            return DiffResult(changes=True, replaces=["organization"])
-        return DiffResult(changes=False, replaces=[])
+        return DiffResult(changes=False, replaces=[])  # a record: its inputs are saved every run anyway
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(_key(props["organization"]), {"organization": props["organization"]})
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult({"organization": news["organization"]})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        return None
+
+
+class RosterProvider(ResourceProvider):
+    """The managed set, recorded after every grant; authoritative revocations; the destroy guard."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _previous, _current, plan = _plan(olds, news)
+        return CheckResult({**news, "revoking": plan.to_props()}, [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        moved = _key(olds.get("organization")) != _key(news.get("organization"))
+        changed = moved or any(olds.get(f) != news.get(f) for f in _ROSTER_FIELDS[:2])
+        revoke = news.get("revoke") or {}
+        return DiffResult(changes=changed or bool(revoke.get("users") or revoke.get("teams")), replaces=[])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        self._revoke_outside(props)
+        return CreateResult(f"{_key(props['organization'])}/roster", self._record(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self._revoke_outside(news)
+        return UpdateResult(self._record(news))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """The first step of ``pulumi destroy`` (the Roster depends on every seat and team, so it is
+        deleted before them): refuse, before any revocation, a destroy the guard does not allow."""
+        settings = ops.settings_for(props)
+        if settings.on_delete is OnDelete.FORGET:
+            return
+        roster = RosterState.from_props(props)
+        if roster is None:
+            return
+        plan = destroy_revocations(roster, ops.snapshot(props))
+        verdict = guard_verdict(plan, roster, roster, settings, action="destroy")
+        if not verdict.ok:
+            raise RuntimeError(verdict.message + " Nothing was revoked.")
+
+    @staticmethod
+    def _record(props: dict[str, Any]) -> dict[str, Any]:
+        keep = ("organization", "stack", "api_url", "mode", "run_id", "revoking", *_ROSTER_FIELDS)
+        return {k: props.get(k) for k in keep}
+
+    @staticmethod
+    def _revoke_outside(props: dict[str, Any]) -> None:
+        """Authoritative mode: revoke the planned seats outside seats.yaml, teams first."""
+        revoke = props.get("revoke") or {}
+        teams, users = list(revoke.get("teams") or {}), list(revoke.get("users") or [])
+        if teams:
+            ops.revoke_teams(props, teams)
+        if users:
+            ops.revoke_users(props, users)
+
+
+class RevocationProvider(ResourceProvider):
+    """Legacy (before the Roster): per-seat revocation records. Only their delete still runs,
+    once, when a stack created by an earlier version upgrades; it writes nothing."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(news, [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return DiffResult(changes=False, replaces=[])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        raise RuntimeError("Revocation records are no longer created; the Roster revokes in authoritative mode")
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None
@@ -266,24 +344,33 @@ class _CopilotResource(Resource):
 
 
 class Seat(_CopilotResource, module="copilot", name="Seat"):
-    """A user's directly granted Copilot seat (resource name = login)."""
+    """A declared user's Copilot seat (resource name = casefolded login)."""
 
     provider_class = SeatProvider
 
 
 class TeamGrant(_CopilotResource, module="copilot", name="TeamGrant"):
-    """A team whose members get Copilot seats through it (resource name = slug)."""
+    """A team whose members get Copilot seats through it (resource name = casefolded slug)."""
 
     provider_class = TeamGrantProvider
 
 
-class Revocation(_CopilotResource, module="copilot", name="Revocation"):
-    """Authoritative mode: a seat held outside seats.yaml, revoked when created."""
-
-    provider_class = RevocationProvider
-
-
 class Organization(_CopilotResource, module="copilot", name="Organization"):
-    """Org-wide observations for the policy pack, and the mass-removal guard."""
+    """Org-wide observations for the policy pack, and the guard."""
 
     provider_class = OrganizationProvider
+
+
+class Roster(_CopilotResource, module="copilot", name="Roster"):
+    """The managed set; authoritative revocations; the destroy guard."""
+
+    provider_class = RosterProvider
+
+    run_id: pulumi.Output[str]
+    revoking: pulumi.Output[Any]
+
+
+class Revocation(_CopilotResource, module="copilot", name="Revocation"):
+    """Legacy type, kept so stacks from earlier versions can drop their records."""
+
+    provider_class = RevocationProvider

@@ -232,26 +232,29 @@ def stale_team_members(props: Props, config: Props, now: datetime) -> Iterator[V
 
 
 def missing_seat(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
-    """``missing-seat`` for a declared user: GitHub lists no seat, or the seat is pending cancellation."""
+    """``missing-seat`` for a declared user whose standing (:mod:`copilot_seats.seat_state`) is
+    ``missing`` (GitHub lists no seat) or ``leaving`` (pending cancellation); the message names
+    the class. Both are repaired by a plain ``pulumi up``."""
     login = _subject(props)
-    blocked = _cannot_judge("missing-seat", login, props, ("live", "pending_cancellation_date"))
+    blocked = _cannot_judge("missing-seat", login, props, ("standing",))
     if blocked is not None:
         yield blocked
         return
-    try:
-        pending = _date(props, "pending_cancellation_date")
-    except _Malformed as exc:
-        yield Violation("missing-seat", login, f"{login}: cannot judge: {exc}", (login,))
-        return
-    if pending is not None:
+    state = props.get("standing")
+    if state == "leaving":
+        try:
+            pending = _date(props, "pending_cancellation_date")
+        except _Malformed as exc:
+            yield Violation("missing-seat", login, f"{login}: cannot judge: {exc}", (login,))
+            return
+        ends = f" (access ends {pending.isoformat()})" if pending else ""
         yield Violation("missing-seat", login,
-                        f"{login}: the seat is pending cancellation (access ends {pending.isoformat()}) "
-                        "but seats.yaml declares it: re-grant it (`pulumi up --refresh`) or remove "
-                        f"the entry.{_owner(props)}", (login,))
-    elif props.get("live") is not True:
+                        f"{login}: leaving — the seat is pending cancellation{ends} but seats.yaml "
+                        f"declares it; `pulumi up` re-grants it, or remove the entry.{_owner(props)}", (login,))
+    elif state == "missing":
         yield Violation("missing-seat", login,
-                        f"{login}: declared in seats.yaml but GitHub lists no Copilot seat for this "
-                        f"user; `pulumi up` grants it.{_owner(props)}", (login,))
+                        f"{login}: missing — declared in seats.yaml but GitHub lists no Copilot seat for "
+                        f"this user; `pulumi up` grants it.{_owner(props)}", (login,))
 
 
 def double_grant(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
@@ -294,17 +297,22 @@ def expired_grant(props: Props, config: Props, now: datetime) -> Iterator[Violat
 
 
 def missing_team_seats(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
-    """``missing-seat`` for a declared team: no live (not pending) seat comes through it."""
+    """``missing-seat`` for a declared team whose standing is ``missing`` (no seat through it) or
+    ``leaving`` (its only seats are pending cancellation)."""
     team = _subject(props)
-    blocked = _cannot_judge("missing-seat", team, props, ("live_seats",))
+    blocked = _cannot_judge("missing-seat", team, props, ("standing",))
     if blocked is not None:
         yield blocked
         return
-    seats = props.get("live_seats")
-    if isinstance(seats, int | float) and not isinstance(seats, bool) and seats <= 0:
+    state = props.get("standing")
+    if state == "leaving":
         yield Violation("missing-seat", f"team {team}",
-                        f"team {team}: declared in seats.yaml but no live Copilot seat comes through it "
-                        f"(the team grant is missing, or the team has no members).{_owner(props)}")
+                        f"team {team}: leaving — every seat through it is pending cancellation (the team "
+                        f"grant was revoked); `pulumi up` re-grants it, or remove the entry.{_owner(props)}")
+    elif state == "missing":
+        yield Violation("missing-seat", f"team {team}",
+                        f"team {team}: missing — declared in seats.yaml but no Copilot seat comes through "
+                        f"it (the team grant is missing, or the team has no members).{_owner(props)}")
 
 
 # --- Organization resource --------------------------------------------------------------------
@@ -316,7 +324,8 @@ _SUMMARY_LIST = 50
 def unmanaged_seats(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
     """``unmanaged-seat``: seats held outside seats.yaml, one violation per direct seat (or one
     summary above ``summarizeAbove``) and one per undeclared team (listing its seat holders).
-    Reads ``unmanaged`` (from analysis.compare)."""
+    Reads ``unmanaged`` (from analysis.compare) and ``revoking`` (the guard's plan): in additive
+    mode a seat this run revokes because its entry was removed is not reported as unmanaged."""
     org = _subject(props)
     blocked = _cannot_judge("unmanaged-seat", org, props, ("unmanaged", "mode"))
     if blocked is not None:
@@ -325,12 +334,19 @@ def unmanaged_seats(props: Props, config: Props, now: datetime) -> Iterator[Viol
     authoritative = props.get("mode") == "authoritative"
     fate = ("authoritative mode: `pulumi up` revokes it" if authoritative
             else "additive mode: reported only; declare it in seats.yaml or revoke it")
+    planned = props.get("revoking")
+    revoking: Mapping[str, Any] = planned if isinstance(planned, Mapping) else {}
+    leaving_users = {normalize_login(str(u)) for u in revoking.get("users") or ()}
+    leaving_teams = {normalize_login(str(t)) for t in revoking.get("teams") or ()}
     by_team: dict[str, list[str]] = {}
     direct: list[str] = []
     for entry in props.get("unmanaged") or ():
         if not isinstance(entry, Mapping) or not isinstance(entry.get("login"), str):
             continue
         login, team = entry["login"], entry.get("assigning_team")
+        if not authoritative and (normalize_login(login) in leaving_users or (
+                isinstance(team, str) and normalize_login(team) in leaving_teams)):
+            continue  # removed from seats.yaml in this change: the preview shows it being revoked
         if isinstance(team, str) and team:
             by_team.setdefault(team, []).append(login)
         else:

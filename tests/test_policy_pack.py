@@ -98,8 +98,10 @@ def test_policies_ignore_resource_types_they_do_not_judge() -> None:
         ("unmanaged-seat", ORGANIZATION_TYPE,
          {**ORG, "unmanaged": [{"login": "zed", "assigning_team": None}]}, None,
          "zed: holds a Copilot seat directly"),
-        ("missing-seat", SEAT_TYPE, {**SEAT, "live": False}, None, "alice: declared in seats.yaml"),
-        ("missing-seat", TEAM_TYPE, {**TEAM, "live_seats": 0}, None, "team mobile: declared"),
+        ("missing-seat", SEAT_TYPE, {**SEAT, "live": False, "standing": "missing"}, None,
+         "alice: missing — declared in seats.yaml"),
+        ("missing-seat", TEAM_TYPE, {**TEAM, "live_seats": 0, "standing": "missing"}, None,
+         "team mobile: missing — declared"),
         ("expired-grant", SEAT_TYPE, {**SEAT, "expires": "2026-10-31"}, None, "alice: the grant expired"),
         ("expired-grant", TEAM_TYPE, {**TEAM, "expires": "2026-10-31"}, None,
          "team mobile: the grant expired"),
@@ -128,7 +130,7 @@ def test_unknown_input_raises_the_sdks_error_so_it_becomes_an_advisory_note() ->
 
 def test_unknown_bool_keeps_its_type_in_the_note() -> None:
     with pytest.raises(UnknownValueError) as caught:
-        validate("missing-seat", SEAT_TYPE, {**SEAT, "live": UNKNOWN_BOOLEAN_VALUE})
+        validate("stale-seat", SEAT_TYPE, {**SEAT, "live": UNKNOWN_BOOLEAN_VALUE})
     assert caught.value.message == "boolean value at .live can't be known during preview"
 
 

@@ -41,16 +41,37 @@ def test_observe_team_counts_active_seats_through_the_team(env: RunningSimulator
 
 
 def test_revoking_a_seat_that_is_gone_or_pending_succeeds(env: RunningSimulator) -> None:
-    provider_ops.revoke_user(props("erin"))   # already pending
-    provider_ops.revoke_user(props("frank"))  # member without a seat
-    provider_ops.revoke_user(props("bob"))
+    provider_ops.revoke_users(props("erin"), ["erin"])   # already pending
+    provider_ops.revoke_users(props("frank"), ["frank"])  # member without a seat
+    provider_ops.revoke_users(props("bob"), ["bob"])
     bob = [s for s in env.client().list_seats("acme") if s["assignee"] and s["assignee"]["login"] == "bob"]
     assert bob[0]["pending_cancellation_date"] is not None
 
 
-def test_revoking_a_team_only_seat_names_the_team(env: RunningSimulator) -> None:
-    with pytest.raises(UnprocessableError, match="carol's seat comes through team 'platform'"):
-        provider_ops.revoke_user(props("carol"))
+def test_cancelling_the_direct_grant_of_a_team_only_seat_succeeds_and_keeps_the_seat(env: RunningSimulator) -> None:
+    provider_ops.revoke_users(props("carol"), ["carol", "bob"])  # the batch 422s for carol
+    seats = {s["assignee"]["login"]: s for s in env.client().list_seats("acme") if s["assignee"]}
+    assert seats["carol"]["pending_cancellation_date"] is None  # still seated through platform
+    assert seats["bob"]["pending_cancellation_date"] is not None
+
+
+def test_a_seat_is_revoked_at_most_once_per_process(env: RunningSimulator) -> None:
+    provider_ops.revoke_users(props("bob"), ["bob"])
+    provider_ops.revoke_users(props("bob"), ["BOB"])
+    assert len([w for w in env.writes if w.method == "DELETE"]) == 1
+
+
+def test_a_seat_granted_again_can_be_revoked_again(env: RunningSimulator) -> None:
+    provider_ops.revoke_users(props("bob"), ["bob"])
+    provider_ops.grant_users(props("bob"), ["bob"])
+    provider_ops.revoke_users(props("bob"), ["bob"])
+    assert len([w for w in env.writes if w.method == "DELETE"]) == 2
+
+
+def test_any_other_422_on_revoke_is_raised(env: RunningSimulator) -> None:
+    env.state.org("acme").seat_management_setting = "assign_all"
+    with pytest.raises(UnprocessableError):
+        provider_ops.revoke_users(props("bob"), ["bob"])
 
 
 def test_grant_uses_the_environment_token_and_sends_one_post(env: RunningSimulator) -> None:
@@ -75,7 +96,7 @@ def test_stack_config_token_is_read_once_per_process(
     try:
         for login in ("frank", "newbie", "bob"):
             provider_ops.grant_users({**props(login), "stack": "prod"}, [login])
-        provider_ops.revoke_user({**props("frank"), "stack": "prod"})
+        provider_ops.revoke_users({**props("frank"), "stack": "prod"}, ["frank"])
     finally:
         provider_ops.reset_caches()
     assert lookups == ["prod"]

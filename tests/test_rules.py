@@ -28,11 +28,12 @@ SEAT: dict[str, Any] = {
     "last_activity_editor": "vscode/1.99.0/copilot/1.300.0", "last_authenticated_at": "2026-11-19T08:00:00Z",
     "created_at": "2026-01-05T10:00:00Z", "pending_cancellation_date": None, "plan_type": "business",
     "remembered_last_activity_at": None, "via_declared_team": False, "stack": "dev", "api_url": None,
+    "standing": "seated",
 }
 TEAM: dict[str, Any] = {
     "organization": "octo-demo", "team": "mobile", "owner": "mobile-lead", "reason": "pilot",
     "expires": None, "cost_center": None, "stale_exemption_reason": None, "stale_exemption_until": None,
-    "live_seats": 3, "members": [], "stack": "dev", "api_url": None,
+    "live_seats": 3, "members": [], "stack": "dev", "api_url": None, "standing": "seated",
 }
 ORG: dict[str, Any] = {
     "organization": "octo-demo", "mode": "additive", "plan": "business",
@@ -137,14 +138,15 @@ def test_stale_malformed_timestamp_is_reported_not_raised() -> None:
     ("rule", "props", "expected"),
     [
         (rules.missing_seat, seat(), None),
-        (rules.missing_seat, seat(live=False, created_at=None), "GitHub lists no Copilot seat"),
-        (rules.missing_seat, seat(pending_cancellation_date="2026-12-01"), "pending cancellation"),
+        (rules.missing_seat, seat(live=False, created_at=None, standing="missing"), "missing — declared"),
+        (rules.missing_seat, seat(pending_cancellation_date="2026-12-01", standing="leaving"),
+         "leaving — the seat is pending cancellation"),
         (rules.missing_team_seats, team(), None),
-        (rules.missing_team_seats, team(live_seats=0), "no live Copilot seat comes through it"),
-        (rules.missing_team_seats, team(live_seats=0.0), "no live Copilot seat comes through it"),
+        (rules.missing_team_seats, team(live_seats=0, standing="missing"), "no Copilot seat comes through it"),
+        (rules.missing_team_seats, team(live_seats=0, standing="leaving"), "every seat through it is pending"),
     ],
     ids=["live-seat", "not-live", "pending-cancellation", "team-with-seats", "team-without-seats",
-         "team-count-as-float"],
+         "team-leaving"],
 )
 def test_missing_seat(rule: rules.Rule, props: dict[str, Any], expected: str | None) -> None:
     found = run(rule, props)
@@ -156,8 +158,17 @@ def test_missing_seat(rule: rules.Rule, props: dict[str, Any], expected: str | N
 
 
 def test_missing_pending_names_the_end_date() -> None:
-    [v] = run(rules.missing_seat, seat(pending_cancellation_date="2026-12-01"))
+    [v] = run(rules.missing_seat, seat(pending_cancellation_date="2026-12-01", standing="leaving"))
     assert v.subject == "alice" and "2026-12-01" in v.message
+
+
+def test_a_seat_removed_by_this_change_is_not_reported_unmanaged_in_additive_mode() -> None:
+    entries = [{"login": "bob", "assigning_team": None}, {"login": "carl", "assigning_team": None}]
+    found = run(rules.unmanaged_seats, org(unmanaged=entries, revoking={"users": ["bob"], "teams": {}}))
+    assert [v.subject for v in found] == ["carl"]
+    authoritative = run(rules.unmanaged_seats, org(unmanaged=entries, mode="authoritative",
+                                                  revoking={"users": ["bob", "carl"], "teams": {}}))
+    assert {v.subject for v in authoritative} == {"bob", "carl"}
 
 
 # --- expired-grant ----------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from copilot_seats.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
+from copilot_seats.run_settings import OnDelete, RunSettings
 from copilot_seats.spec import Mode, SeatSpec, Settings, TeamGrant, UserGrant
-from copilot_seats.stack_model import RunOptions, build_stack
+from copilot_seats.stack_model import Declared, RunOptions, build_stack
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -43,52 +45,84 @@ LIVE = snapshot(
 )
 
 
-def test_one_seat_resource_per_declared_user_named_by_login_with_observations() -> None:
+def by_name(declared: tuple[Declared, ...]) -> dict[str, dict[str, Any]]:
+    return {d.name: d.props for d in declared}
+
+
+def test_one_seat_resource_per_declared_user_named_by_casefolded_login_with_observations() -> None:
     model = build_stack(spec(), LIVE, NOW, RunOptions(stack="dev"))
-    assert set(model.seats) == {"Alice", "bob"}
-    alice = model.seats["Alice"]
-    assert alice["live"] is True and alice["last_activity_at"] == "2026-11-20T00:00:00Z"
+    seats = by_name(model.seats)
+    assert set(seats) == {"alice", "bob"}
+    assert model.seats[0].aliases == ("Alice",)  # the name earlier versions used
+    alice = seats["alice"]
+    assert alice["login"] == "Alice" and alice["live"] is True and alice["last_activity_at"] == "2026-11-20T00:00:00Z"
     assert alice["expires"] == "2027-01-01" and alice["owner"] == "platform"
-    assert model.seats["bob"]["live"] is False
+    assert seats["bob"]["live"] is False
     assert "token" not in str(model).lower()
 
 
+def test_each_seat_carries_its_standing_and_planned_repair() -> None:
+    seats = by_name(build_stack(spec(), LIVE, NOW, RunOptions()).seats)
+    assert seats["alice"]["standing"] == "seated" and seats["alice"]["repair"] is None
+    assert seats["bob"]["standing"] == "missing" and seats["bob"]["repair"] == "grant: GitHub lists no seat"
+
+
+def test_a_pending_declared_seat_is_leaving_and_re_granted() -> None:
+    s = SeatSpec(organization="octo", users=(UserGrant(login="frank"),))
+    frank = by_name(build_stack(s, LIVE, NOW, RunOptions()).seats)["frank"]
+    assert frank["standing"] == "leaving" and frank["repair_kind"] == "re-grant"
+    assert "2026-12-01" in frank["repair"]
+
+
 def test_team_grant_counts_its_live_seats() -> None:
-    model = build_stack(spec(), LIVE, NOW, RunOptions())
-    assert model.teams["ml"]["live_seats"] == 1
+    teams = by_name(build_stack(spec(), LIVE, NOW, RunOptions()).teams)
+    assert teams["ml"]["live_seats"] == 1 and teams["ml"]["standing"] == "seated"
 
 
 def test_organization_carries_drift_for_the_policy_pack() -> None:
     org = build_stack(spec(), LIVE, NOW, RunOptions()).organization
-    assert [u["login"] for u in org["unmanaged"]] == ["carol", "erin"]
-    assert org["unmanaged"][1]["assigning_team"] == "design"
-    assert org["missing"] == ["bob"]
-    assert org["pending_cancellation"] == ["frank"]
-    assert org["declared_users"] == ["alice", "bob"]
-    assert org["seat_management_setting"] == "assign_selected"
-    assert org["estimated_monthly_cost"] == "114"  # 5 listed + 1 unassigned, business list price
+    assert org.name == "organization" and org.aliases == ("octo",)
+    props = org.props
+    assert [u["login"] for u in props["unmanaged"]] == ["carol", "erin"]
+    assert props["unmanaged"][1]["assigning_team"] == "design"
+    assert props["missing"] == ["bob"]
+    assert props["pending_cancellation"] == ["frank"] and props["leaving"] == []
+    assert props["roster_users"] == ["alice", "bob"] and props["roster_teams"] == ["ml"]
+    assert props["unmanaged_direct"] == ["carol"] and props["team_seats"] == {"design": 1, "ml": 1}
+    assert props["seat_management_setting"] == "assign_selected"
+    assert props["estimated_monthly_cost"] == "114"  # 5 listed + 1 unassigned, business list price
 
 
-def test_additive_mode_revokes_nothing() -> None:
+def test_additive_mode_plans_no_revocation_of_seats_outside_seats_yaml() -> None:
     model = build_stack(spec(), LIVE, NOW, RunOptions())
-    assert model.revocations == {}
-    assert model.organization["authoritative_revocations"] == 0
+    assert model.roster is not None and model.roster.props["revoke"] is None
+    assert model.organization.props["authoritative_revocations"] == 0
 
 
 def test_authoritative_mode_revokes_unmanaged_direct_seats_and_undeclared_teams() -> None:
     model = build_stack(spec(Mode.AUTHORITATIVE), LIVE, NOW, RunOptions())
-    assert set(model.revocations) == {"carol", "team:design"}
-    assert model.revocations["team:design"] == {**model.revocations["team:design"], "kind": "team", "target": "design"}
-    assert model.organization["authoritative_revocations"] == 2
+    assert model.roster is not None
+    assert model.roster.props["revoke"] == {"users": ["carol"], "teams": {"design": 1}, "seats": 2}
+    assert model.organization.props["authoritative_revocations"] == 2
+
+
+def test_guard_settings_reach_the_organization_including_zero() -> None:
+    settings = RunSettings(max_removal_count=0, max_removal_fraction=0.0, on_delete=OnDelete.FORGET)
+    props = build_stack(spec(), LIVE, NOW, RunOptions(settings=settings)).organization.props
+    assert props["max_removal_count"] == 0 and props["max_removal_fraction"] == 0.0
+    assert props["on_delete"] == "forget"
 
 
 def test_outputs_count_each_category() -> None:
-    out = build_stack(spec(), LIVE, NOW, RunOptions()).outputs
+    model = build_stack(spec(), LIVE, NOW, RunOptions())
+    out = model.outputs
     assert out["declaredSeats"] == 2 and out["liveSeats"] == 6
-    assert out["unmanagedSeats"] == 2 and out["missingSeats"] == 1 and out["pendingCancellationSeats"] == 1
+    assert out["missingSeats"] == 1 and out["pendingCancellationSeats"] == 1 and out["leavingSeats"] == 0
+    assert out["grantsPlanned"] == 1  # bob
+    assert model.unmanaged_count == 2
 
 
 def test_team_grant_lists_its_members_activity_for_the_stale_rule() -> None:
-    team = build_stack(spec(), LIVE, NOW, RunOptions()).teams["ml"]
+    team = by_name(build_stack(spec(), LIVE, NOW, RunOptions()).teams)["ml"]
     assert [m["login"] for m in team["members"]] == ["dave"]
     assert team["members"][0]["created_at"] == "2025-01-01T00:00:00Z"

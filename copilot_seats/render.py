@@ -40,7 +40,7 @@ CSV_COLUMNS = (
     "report_time", "login", "last_authenticated_at", "last_activity_at", "last_surface_used",
     # ... followed by ours.
     "declared", "declared_directly", "live", "assigning_team", "created_at", "pending_cancellation_date",
-    "last_activity_editor", "stale", "stale_reason", "owner", "reason", "expires", "cost_center",
+    "last_activity_editor", "stale", "stale_reason", "owner", "reason", "expires", "cost_center", "standing",
 )
 
 _EDITOR_NAMES = {"vscode": "VS Code", "vs": "Visual Studio", "visualstudio": "Visual Studio",
@@ -81,6 +81,7 @@ def _row_data(row: SeatRow) -> dict[str, Any]:
     return {
         "login": row.login,
         "declared": row.declared,
+        "standing": row.standing.value,
         "declared_directly": row.declared_directly,
         "live": row.live,
         "assigning_team": row.assigning_team,
@@ -121,6 +122,8 @@ def report_data(comparison: Comparison, snapshot: LiveSnapshot, monthly_cost: De
         "unmanaged": list(comparison.unmanaged),
         "missing": list(comparison.missing),
         "missing_teams": list(comparison.missing_teams),
+        "leaving": list(comparison.leaving),
+        "leaving_teams": list(comparison.leaving_teams),
         "pending_cancellation": list(comparison.pending_cancellation),
         "stale": list(comparison.stale),
         "expired": list(comparison.expired),

@@ -51,6 +51,7 @@ def _summary_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
                                    f"${data['seat_price_usd']:,.2f})"),
         ("Unmanaged", str(len(data["unmanaged"]))),
         ("Missing", f"{len(data['missing'])} users, {len(data['missing_teams'])} teams"),
+        ("Leaving (declared, pending)", f"{len(data['leaving'])} users, {len(data['leaving_teams'])} teams"),
         ("Pending cancellation", str(len(data["pending_cancellation"]))),
         ("Stale", str(len(data["stale"]))),
         ("Expired grants", f"{len(data['expired'])} users, {len(data['expired_teams'])} teams"),
@@ -70,12 +71,15 @@ def render_table(data: dict[str, Any]) -> str:
     lines += ["", "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     for title, key in (("Stale", "stale"), ("Unmanaged (not in seats.yaml)", "unmanaged"),
-                       ("Missing (declared, no seat)", "missing"), ("Pending cancellation",
-                                                                     "pending_cancellation")):
+                       ("Missing (declared, no seat)", "missing"),
+                       ("Leaving (declared, pending cancellation)", "leaving"),
+                       ("Pending cancellation", "pending_cancellation")):
         if data[key]:
             lines += ["", f"{title}: {', '.join(data[key])}"]
     if data["missing_teams"]:
         lines += ["", f"Declared teams with no seat: {', '.join(data['missing_teams'])}"]
+    if data["leaving_teams"]:
+        lines += ["", f"Declared teams whose seats are all pending cancellation: {', '.join(data['leaving_teams'])}"]
     lines += ["", f"Note: 'never/>90d' = {_NULL_NOTE}."]
     return "\n".join(lines) + "\n"
 
@@ -122,6 +126,8 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += _md_list("Unmanaged seats", data["unmanaged"], "Live seats not declared in seats.yaml.")
     lines += _md_list("Missing seats", data["missing"], "Declared in seats.yaml, no live seat.")
     lines += _md_list("Declared teams without seats", data["missing_teams"])
+    lines += _md_list("Leaving seats", data["leaving"] + [f"team:{t}" for t in data["leaving_teams"]],
+                      "Declared in seats.yaml but pending cancellation; `pulumi up` re-grants them.")
     lines += _md_list("Pending cancellation", data["pending_cancellation"],
                       "Access ends at the end of the billing cycle.")
     lines += _md_list("Expired grants", data["expired"] + [f"team:{t}" for t in data["expired_teams"]])

@@ -46,8 +46,10 @@ from copilot_seats import provider_ops as ops
 from copilot_seats.planning import (
     LiveView,
     RevocationPlan,
+    authoritative_revocations,
     destroy_revocations,
     guard_verdict,
+    live_view,
     plan_revocations,
 )
 from copilot_seats.planning import Roster as RosterState
@@ -269,8 +271,9 @@ class RosterProvider(ResourceProvider):
     """The managed set, recorded after every grant; authoritative revocations; the destroy guard."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _previous, _current, plan = _plan(olds, news)
-        return CheckResult({**news, "revoking": plan.to_props()}, [])
+        previous, current, plan = _plan(olds, news)
+        limit = guard_verdict(plan, previous, current, _settings(news)).limit
+        return CheckResult({**news, "revoking": {**plan.to_props(), "limit": limit}}, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         moved = _key(olds.get("organization")) != _key(news.get("organization"))
@@ -307,13 +310,45 @@ class RosterProvider(ResourceProvider):
 
     @staticmethod
     def _revoke_outside(props: dict[str, Any]) -> None:
-        """Authoritative mode: revoke the planned seats outside seats.yaml, teams first."""
+        """Authoritative mode: revoke the planned seats outside seats.yaml, teams first.
+
+        GitHub (and the simulator) may show a seat held both directly and through a team as
+        direct; cancelling the direct grant then reveals the team seat. So after revoking, the
+        listing is read again and what is still outside seats.yaml is revoked too — within the
+        guard's limit for this run — until nothing is left: one ``up`` converges.
+        """
         revoke = props.get("revoke") or {}
-        teams, users = list(revoke.get("teams") or {}), list(revoke.get("users") or [])
-        if teams:
-            ops.revoke_teams(props, teams)
-        if users:
-            ops.revoke_users(props, users)
+        if props.get("mode") != "authoritative" or not (revoke.get("teams") or revoke.get("users")):
+            return
+        planned = props.get("revoking") or {}
+        budget = int(planned.get("limit", 0)) - int(planned.get("seats", 0))
+        allowed = bool(props.get("allow_mass_removal"))
+        current = RosterState.from_props(props) or RosterState(str(props["organization"]))
+        plan = RevocationPlan(frozenset(revoke.get("users") or []), dict(revoke.get("teams") or {}))
+        done_users: set[str] = set()
+        done_teams: set[str] = set()
+        for _attempt in range(3):
+            if plan.teams:
+                ops.revoke_teams(props, sorted(plan.teams))
+            if plan.users:
+                ops.revoke_users(props, sorted(plan.users))
+            done_users |= {u.casefold() for u in plan.users}
+            done_teams |= {t.casefold() for t in plan.teams}
+            found = authoritative_revocations(current, live_view(ops.snapshot(props, fresh=True), current.users))
+            # only seats revealed by the revocations count; a listing that still shows a seat we
+            # just cancelled (GitHub's listing can lag) is not a reason to cancel it again
+            plan = RevocationPlan(found.users - done_users,
+                                  {t: n for t, n in found.teams.items() if t not in done_teams})
+            if not plan.seat_count:
+                return
+            if plan.seat_count > budget and not allowed:
+                raise RuntimeError(
+                    f"after revoking the planned seats, GitHub lists {plan.seat_count} more outside seats.yaml "
+                    f"(held through {', '.join(sorted(plan.teams)) or 'direct grants'} besides the revoked "
+                    "grants), more than the guard allows in this run; run `pulumi up` again to revoke them "
+                    "under the guard, or allow it with COPILOT_SEATS_ALLOW_MASS_REMOVAL=1")
+            budget -= plan.seat_count
+        raise RuntimeError("seats outside seats.yaml keep reappearing after revocation; stopped after 3 rounds")
 
 
 class RevocationProvider(ResourceProvider):

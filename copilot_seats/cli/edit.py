@@ -30,6 +30,8 @@ from copilot_seats.cli import main
 from copilot_seats.errors import ApiError
 from copilot_seats.live import LiveSeat, LiveSnapshot, fetch_snapshot
 from copilot_seats.loader import CheckResult, check_file, check_spec
+from copilot_seats.seat_state import Held, active
+from copilot_seats.seat_state import held as held_as
 from copilot_seats.seats_edit import (
     NewEntry,
     SeatsEditError,
@@ -163,17 +165,17 @@ def _importable(snapshot: LiveSnapshot, known_users: frozenset[str] = frozenset(
     seats pending cancellation are left out (declaring them would re-grant them).
     """
     seats = sorted(snapshot.seats.values(), key=lambda s: s.key)
-    held = [s for s in seats if s.pending_cancellation_date is None]
+    held = [s for s in seats if active(s)]
     by_team: dict[str, list[LiveSeat]] = {}
     for seat in held:
         if seat.assigning_team is not None:
             by_team.setdefault(seat.assigning_team, []).append(seat)
     return _Importable(
         users=tuple(NewEntry(s.login, seat_comment(s)) for s in held
-                    if s.assigning_team is None and s.key not in known_users),
+                    if held_as(s) is Held.DIRECT and s.key not in known_users),
         teams=tuple(NewEntry(slug, team_comment(members)) for slug, members in sorted(by_team.items())
                     if slug not in known_teams),
-        pending=tuple(s.login for s in seats if s.pending_cancellation_date is not None),
+        pending=tuple(s.login for s in seats if held_as(s) is Held.PENDING),
         unassigned=snapshot.unassigned_count,
     )
 

@@ -93,8 +93,8 @@ EXPECTED_POLICY_ORG = {
     ("missing-seat", TEAM, "empty"),         # declared team without members
     ("expired-grant", SEAT, "contractor"),   # expires 2020-01-31
     ("double-grant", SEAT, "dual"),          # declared user, seat through declared team mobile
-    ("unmanaged-seat", ORG, "policy-org"),   # rogue (direct)
-    ("unmanaged-seat", ORG, "policy-org"),   # team shadow: s1, s2 (same key: counted below)
+    ("unmanaged-seat", ORG, "organization"),   # rogue (direct)
+    ("unmanaged-seat", ORG, "organization"),   # team shadow: s1, s2 (same key: counted below)
 }
 
 _VIOLATION = re.compile(
@@ -182,7 +182,7 @@ def test_budget_caps_from_config(tmp_path: Path, ws: PulumiWorkspace) -> None:
     result = ws.preview(pack_config=pack_config(tmp_path, caps))
     assert result.returncode == 0, result
     budget = [v for v in violations(result) if v["policy"] == "seat-budget"]
-    assert {v["name"] for v in budget} == {"policy-org"} and len(budget) == 2
+    assert {v["name"] for v in budget} == {"organization"} and len(budget) == 2
     assert any("above the cap of 3 (maxSeats)" in v["message"] for v in budget)
     # 13 listed seats x 19 USD (business list price) = 247 USD
     assert any("247 USD/month" in v["message"] and "above the cap of 100" in v["message"] for v in budget)
@@ -202,7 +202,7 @@ def test_seat_management_setting_is_mandatory_by_default(
     result = workspace(tmp_path, sim, POLICY_SEATS).preview()
     assert result.returncode != 0, result
     [setting] = [v for v in violations(result) if v["policy"] == "seat-management-setting"]
-    assert setting["level"] == "mandatory" and setting["type"] == ORG and setting["name"] == "policy-org"
+    assert setting["level"] == "mandatory" and setting["type"] == ORG and setting["name"] == "organization"
     assert "'assign_all'" in setting["message"]
     assert sim.writes == []
 

@@ -17,6 +17,9 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-demo}"
 export COPILOT_SEATS_WRITE_SPACING=0
 
 # The simulator prints SIMULATOR_URL=... once it listens; it stops when this script exits.
+# Remove the previous run's files first: the redirect below truncates simulator.out only once the
+# background job gets scheduled, and the loop could otherwise read the old run's (dead) URL.
+rm -f "$STATE/simulator.out" "$STATE/simulator.log"
 copilot-seats simulate --fixture demo --port 0 --token demo-token >"$STATE/simulator.out" 2>"$STATE/simulator.log" &
 sim_pid=$!
 trap 'kill "$sim_pid" 2>/dev/null || true' EXIT

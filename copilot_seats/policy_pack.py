@@ -4,8 +4,10 @@
 starts a gRPC server and never returns; everything else lives here so tests can build the very
 same policy objects and call their ``validate`` without an engine.
 
-Written against pulumi-policy 1.7.0 (the version pinned with Pulumi 3.78.1): no severity, no
-``not_applicable``, no remediation. What the adapter does for each resource:
+Runs on pulumi-policy 1.21.0 (tools/pulumi-version.env) under both engine lanes. Its newer
+features (severity, ``not_applicable``, stack tags, remediation) are not used: the pinned
+v3.78.1 engine predates them and none would replace anything below. What the adapter does for
+each resource:
 
 1. skip resources whose type the policy does not judge (see :data:`copilot_seats.rules.RULES`);
 2. copy the inputs out of the SDK's unknown-checking proxy, replacing values not known during

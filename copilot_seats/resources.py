@@ -107,7 +107,7 @@ _UNSORTED_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-
 
 
 def _undo_serializer_patch() -> None:
-    """Work around a pulumi 3.78 SDK bug that breaks programs with ~900+ dynamic resources.
+    """Work around a pulumi SDK bug (3.78 through 3.272.0) that breaks programs with many dynamic resources.
 
     ``pulumi.dynamic.serialize_provider`` wraps ``pickle._Pickler._batch_setitems`` in a new
     sorting wrapper on every call and never restores it, so the N-th resource is pickled through

@@ -4,13 +4,16 @@
 #   2. the project virtualenv .venv (program, policy pack, CLI, dev tools), pinned by constraints.txt.
 # Prints nothing but progress; a warm run takes well under a second.
 # Usage: source <(scripts/setup.sh --print-env)   or   scripts/setup.sh
+# COPILOT_SEATS_ENGINE=current selects the second engine lane (the current CLI paired with the
+# pinned Python host; built once, cached) instead of the pinned one.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=../tools/pulumi-version.env
 . tools/pulumi-version.env
 
-PULUMI_BIN_DIR="$(scripts/provide-pulumi.sh)"
+LANE="${COPILOT_SEATS_ENGINE:-pinned}"
+PULUMI_BIN_DIR="$(scripts/provide-pulumi.sh "$LANE")"
 
 # --- virtualenv ---------------------------------------------------------------------------
 PY="${PYTHON:-python3}"
@@ -33,7 +36,13 @@ if [[ "${1:-}" == "--print-env" ]]; then
     cat <<ENV
 export PATH="$PULUMI_BIN_DIR:$ROOT/.venv/bin:\$PATH"
 export COPILOT_SEATS_PULUMI_BIN="$PULUMI_BIN_DIR"
+export COPILOT_SEATS_ENGINE="$LANE"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 ENV
+    if [[ "$LANE" == current ]]; then
+        # The current CLI does not pass Pulumi.yaml's `virtualenv:` to the pinned host it is
+        # paired with, so the host and the dynamic-provider shim would run the system python3.
+        echo "export PULUMI_PYTHON_CMD=\"$ROOT/.venv/bin/python\""
+    fi
 fi

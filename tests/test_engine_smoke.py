@@ -1,4 +1,4 @@
-"""Foundation: the pinned engine is real, runs the project, loads Python packs, and the setup
+"""Foundation: each engine lane is real, runs the project, loads Python packs, and the setup
 script says plainly what it does when the engine is wrong or missing."""
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 from conftest import RunningSimulator
-from engine import REPO, PulumiWorkspace, pinned_cli_version, require_engine
+from engine import (
+    REPO,
+    PulumiWorkspace,
+    lane_cli_version,
+    pinned_cli_version,
+    pinned_version,
+    require_engine,
+)
 
 SEATS = "organization: acme\nusers:\n  Alice: {owner: platform}\n  frank: {}\nteams: {}\n"
 
@@ -29,18 +36,20 @@ def ws(tmp_path: Path, make_simulator: Callable[..., RunningSimulator]) -> Pulum
     return workspace
 
 
-def test_pulumi_version_is_the_pinned_release() -> None:
+@pytest.mark.engine
+def test_pulumi_version_is_the_lanes_release() -> None:
     out = subprocess.run([str(require_engine() / "pulumi"), "version"], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == pinned_cli_version()
+    assert out.stdout.strip() == lane_cli_version()
 
 
-def test_python_sdk_matches_the_pinned_release() -> None:
-    import pulumi
+def test_python_sdks_are_the_pinned_releases() -> None:
+    from importlib.metadata import version
 
-    pinned = pinned_cli_version().lstrip("v")
-    assert Path(pulumi.__file__).parent.parent.joinpath(f"pulumi-{pinned}.dist-info").exists()
+    assert version("pulumi") == pinned_version("PULUMI_PYTHON_SDK_VERSION")
+    assert version("pulumi-policy") == pinned_version("PULUMI_POLICY_SDK_VERSION")
 
 
+@pytest.mark.engine
 def test_preview_runs_the_project_and_a_test_policy_reports_each_seat(ws: PulumiWorkspace) -> None:
     result = ws.preview(policy_pack="smoke-pack")
     assert result.returncode == 0, result
@@ -49,6 +58,7 @@ def test_preview_runs_the_project_and_a_test_policy_reports_each_seat(ws: Pulumi
     assert "smoke-mandatory" not in result.output  # disabled by default
 
 
+@pytest.mark.engine
 def test_mandatory_policy_makes_preview_fail(ws: PulumiWorkspace, tmp_path: Path) -> None:
     config = tmp_path / "smoke-config.json"
     config.write_text(json.dumps({"smoke-mandatory": "mandatory"}))
@@ -57,6 +67,7 @@ def test_mandatory_policy_makes_preview_fail(ws: PulumiWorkspace, tmp_path: Path
     assert "[mandatory]" in result.output and "smoke blocks org acme" in result.output
 
 
+@pytest.mark.engine
 def test_up_with_policy_pack_records_the_resources(ws: PulumiWorkspace) -> None:
     result = ws.up(policy_pack="smoke-pack")
     assert result.returncode == 0, result
@@ -93,3 +104,35 @@ def test_setup_ignores_a_wrong_pulumi_on_path_and_says_so(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert "ignoring" in result.stderr and "v3.10.0" in result.stderr and pinned_cli_version() in result.stderr
     assert result.stdout.strip() == str(seeded / "bin")
+
+
+def _provide(lane: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(REPO / "scripts" / "provide-pulumi.sh"), lane], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, check=False)
+
+
+def test_unknown_engine_lane_is_a_usage_error() -> None:
+    result = _provide("newest")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "unknown engine lane 'newest'" in result.stderr and "pinned or current" in result.stderr
+
+
+@pytest.mark.engine
+def test_current_lane_pairs_its_cli_with_the_pinned_host(tmp_path: Path) -> None:
+    """Whatever lane runs, `provide-pulumi.sh current` yields the current CLI next to a byte-identical
+    copy of the pinned build's host and shims, even with another pulumi first on PATH."""
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    (fake / "pulumi").write_text("#!/bin/sh\necho v3.274.1\n")
+    (fake / "pulumi").chmod(0o755)
+    current = _provide("current", {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    pinned = _provide("pinned", {"COPILOT_SEATS_IGNORE_PATH_PULUMI": "1"})
+    assert current.returncode == 0 and pinned.returncode == 0, current.stderr + pinned.stderr
+    current_dir, pinned_dir = Path(current.stdout.strip()), Path(pinned.stdout.strip())
+    assert current_dir != pinned_dir and current_dir != fake
+    version = subprocess.run([str(current_dir / "pulumi"), "version"], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == lane_cli_version("current")
+    assert (current_dir / ".host-version").read_text().strip() == pinned_cli_version()
+    for name in ("pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-pulumi-python",
+                 "pulumi-analyzer-policy-python"):
+        assert (current_dir / name).read_bytes() == (pinned_dir / name).read_bytes(), name

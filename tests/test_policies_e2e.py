@@ -7,7 +7,6 @@ computed with the rules under test. Every preview must also leave the simulator 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import RunningSimulator
-from engine import REPO, PulumiResult, PulumiWorkspace
+from engine import REPO, PulumiResult, PulumiWorkspace, policy_violations
 
 pytestmark = pytest.mark.engine
 
@@ -97,16 +96,11 @@ EXPECTED_POLICY_ORG = {
     ("unmanaged-seat", ORG, "organization"),   # team shadow: s1, s2 (same key: counted below)
 }
 
-_VIOLATION = re.compile(
-    r"^\s*\[(?P<level>advisory|mandatory)\]\s+copilot-seats v\S+\s+(?P<policy>[\w-]+) "
-    r"\((?P<type>\S+): (?P<name>[^)]+)\)\n\s*(?P<description>.*)\n\s*(?P<message>.*)$",
-    re.M,
-)
-
-
 def violations(result: PulumiResult) -> list[dict[str, str]]:
-    """Every policy violation the preview printed, as dicts (level, policy, type, name, message)."""
-    return [m.groupdict() for m in _VIOLATION.finditer(result.stdout)]
+    """Every policy violation the preview printed (level, policy, type, name, message), either layout."""
+    found = policy_violations(result)
+    assert {(v["pack"], v["version"]) for v in found} <= {("copilot-seats", "0.0.1")}, found
+    return found
 
 
 def keys(found: list[dict[str, str]]) -> set[tuple[str, str, str]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import SMALL_FIXTURE, RunningSimulator
-from engine import PulumiResult, PulumiWorkspace
+from engine import PulumiResult, PulumiWorkspace, preview_steps
 
 pytestmark = pytest.mark.engine
 
@@ -38,16 +38,8 @@ def seats_yaml(users: list[str], teams: list[str] = (), mode: str = "additive", 
 
 
 def steps(result: PulumiResult) -> dict[tuple[str, str], str]:
-    """(type, name) -> op for every step of a `preview --json`, minus the stack and sames."""
-    assert result.returncode == 0, result
-    doc = json.loads(result.stdout)
-    out = {}
-    for step in doc.get("steps", []):
-        urn = step["urn"]
-        rtype, name = urn.split("::")[-2], urn.split("::")[-1]
-        if rtype != "pulumi:pulumi:Stack" and step["op"] != "same":
-            out[(rtype, name)] = step["op"]
-    return out
+    """(type, name) -> op for every step of a `preview --json` that changes something (either engine)."""
+    return preview_steps(result)
 
 
 def sim_direct(sim: RunningSimulator, org: str = "acme") -> dict[str, Any]:

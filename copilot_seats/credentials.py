@@ -7,8 +7,10 @@ Order (first hit wins):
   https://api.github.com.
 
 The Pulumi program reads stack config through ``pulumi.Config``. The dynamic providers run in
-a separate process that the pinned engine (3.78.1) does not hand the stack config to — the
-``configure()`` hook arrived in 3.139 — so when ``GITHUB_TOKEN`` is unset they ask the CLI
+a separate process that gets no stack config: the pinned engine (3.78.1) hands none to dynamic
+providers, and on current engines (whose ``configure()`` hook would receive it) the resources
+use an explicit provider with no config, because the default provider's config is kept in state
+(:mod:`copilot_seats.engine_provider`). So when ``GITHUB_TOKEN`` is unset they ask the CLI
 (``pulumi config get github:token --stack S``), which decrypts it with the same secrets
 provider the running update uses. Either way the token lives only in memory: it is never a
 resource input, never pickled with the provider, never logged.

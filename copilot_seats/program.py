@@ -18,6 +18,7 @@ import pulumi
 
 from copilot_seats.api import CopilotClient
 from copilot_seats.credentials import base_url_from
+from copilot_seats.engine_provider import dynamic_provider
 from copilot_seats.errors import ApiError
 from copilot_seats.live import fetch_snapshot
 from copilot_seats.loader import check_file
@@ -28,8 +29,9 @@ from copilot_seats.stack_model import Declared, RunOptions, StackModel, build_st
 __all__ = ["main"]
 
 
-def _opts(declared: Declared, depends_on: list[pulumi.Resource]) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(depends_on=depends_on,
+def _opts(declared: Declared, depends_on: list[pulumi.Resource],
+          provider: pulumi.ProviderResource) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(depends_on=depends_on, provider=provider,
                                   aliases=[pulumi.Alias(name=a) for a in declared.aliases])
 
 
@@ -82,12 +84,13 @@ def main() -> None:
         client.close()
     model = build_stack(spec, snapshot, datetime.now(UTC), options)
 
-    org = Organization(model.organization.name, model.organization.props, _opts(model.organization, []))
+    provider = dynamic_provider()  # not the default provider: that one records the stack config in state
+    org = Organization(model.organization.name, model.organization.props, _opts(model.organization, [], provider))
     children: list[pulumi.Resource] = [org]
     for team in model.teams:
-        children.append(TeamGrant(team.name, team.props, _opts(team, [org])))
+        children.append(TeamGrant(team.name, team.props, _opts(team, [org], provider)))
     for seat in model.seats:
-        children.append(Seat(seat.name, seat.props, _opts(seat, [org])))
+        children.append(Seat(seat.name, seat.props, _opts(seat, [org], provider)))
     assert model.roster is not None
-    roster = Roster(model.roster.name, model.roster.props, _opts(model.roster, children))
+    roster = Roster(model.roster.name, model.roster.props, _opts(model.roster, children, provider))
     _export(model, roster, run_id)

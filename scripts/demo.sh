@@ -7,7 +7,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-eval "$(scripts/setup.sh --print-env)"
+# The pinned engine lane always: the current lane cannot start a pack directory (README, Development).
+eval "$(COPILOT_SEATS_ENGINE=pinned scripts/setup.sh --print-env)"
 
 STATE="$ROOT/.state/demo"
 mkdir -p "$STATE/backend"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from conftest import RunningSimulator
-from engine import PulumiResult, PulumiWorkspace
+from engine import PulumiResult, PulumiWorkspace, preview_steps
 
 SEAT = "pulumi-python:dynamic/copilot:Seat"
 TEAM = "pulumi-python:dynamic/copilot:TeamGrant"
@@ -28,16 +27,8 @@ def seats_yaml(users: Iterable[str], teams: Iterable[str] = (), mode: str = "add
 
 
 def steps(result: PulumiResult) -> dict[tuple[str, str], str]:
-    """(type, name) -> op for every step of a `preview --json`, minus the stack and sames."""
-    assert result.returncode == 0, result
-    doc = json.loads(result.stdout)
-    out = {}
-    for step in doc.get("steps", []):
-        urn = step["urn"]
-        rtype, name = urn.split("::")[-2], urn.split("::")[-1]
-        if rtype != "pulumi:pulumi:Stack" and step["op"] not in ("same", "refresh"):
-            out[(rtype, name)] = step["op"]
-    return out
+    """(type, name) -> op for every step of a `preview --json` that changes something (either engine)."""
+    return preview_steps(result)
 
 
 def sim_seats(sim: RunningSimulator, org: str = "acme") -> dict[str, Any]:

@@ -32,8 +32,8 @@ def _project_copy(tmp_path: Path) -> Path:
 
 
 def _run_demo(root: Path, timeout: float = 420) -> tuple[int, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PULUMI_", "GITHUB_")) and k not in ("COPILOT_SEATS_PULUMI_BIN", "COPILOT_SEATS_ENGINE")}
+    lane_vars = ("COPILOT_SEATS_PULUMI_BIN", "COPILOT_SEATS_ENGINE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "GITHUB_")) and k not in lane_vars}
     proc = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=root, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:

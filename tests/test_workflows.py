@@ -63,16 +63,22 @@ def _steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
 
 
+def _jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    jobs = workflow["jobs"]
+    assert isinstance(jobs, dict)
+    return jobs
+
+
 def workflow_commands(name: str | None = None) -> list[WorkflowCommand]:
     """Every ``copilot-seats``/``pulumi`` invocation in the workflows (or in workflow ``name``)."""
     found: list[WorkflowCommand] = []
     for path in sorted(WORKFLOWS.glob("*.yml")) if name is None else [WORKFLOWS / name]:
         workflow = load_workflow(path.name)
-        for step in _steps(workflow):
+        for job, step in ((j, s) for j in _jobs(workflow).values() for s in j.get("steps", [])):
             script = step.get("run")
             if not script:
                 continue
-            env = {**workflow.get("env", {}), **step.get("env", {})}
+            env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
             for line in script.replace("\\\n", " ").splitlines():
                 lexer = shlex.shlex(_REDIRECT.sub(" ", line), posix=True, punctuation_chars=";&|")
                 lexer.whitespace_split = True
@@ -135,17 +141,18 @@ def test_every_copilot_seats_command_and_flag_in_a_workflow_exists() -> None:
 
 def test_pull_request_workflow_validates_previews_with_the_pack_and_comments() -> None:
     workflow = load_workflow(PREVIEW)
-    assert "seats.yaml" in workflow["on"]["pull_request"]["paths"]
-    assert "pull_request_target" not in workflow["on"]
     lines = _lines(PREVIEW)
     assert "copilot-seats validate --format json seats.yaml" in lines
-    assert "pulumi preview --policy-pack policies --diff --non-interactive" in lines
+    assert "pulumi preview --policy-pack policies --json --non-interactive" in lines
     assert "copilot-seats report --format markdown --output report.md" in lines
+    assert any(line.startswith("copilot-seats pr-comment --seats seats.yaml --preview preview.json")
+               for line in lines)
     uses = [s.get("uses", "") for s in _steps(workflow)]
     assert any(u.startswith("marocchino/sticky-pull-request-comment@") for u in uses)
-    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
-
-
+    assert any(u.startswith("actions/upload-artifact@") for u in uses), "the full report is kept as an artifact"
+    assert workflow["permissions"] == {"contents": "read"}
+    assert _jobs(workflow)["preview"]["permissions"] == {"contents": "read", "pull-requests": "write",
+                                                        "id-token": "write"}
 def test_push_to_main_runs_up_one_at_a_time() -> None:
     workflow = load_workflow(APPLY)
     assert workflow["on"]["push"]["branches"] == ["main"] and "seats.yaml" in workflow["on"]["push"]["paths"]
@@ -174,20 +181,230 @@ def test_weekly_prune_opens_a_pull_request_with_the_summary() -> None:
 
 
 @pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])
-def test_github_calls_use_the_org_owner_secret_not_the_workflow_token(name: str) -> None:
-    for command in workflow_commands(name):
-        if command.argv[:2] in (("copilot-seats", "validate"), ("pulumi", "stack")):
-            continue  # offline
-        assert command.env.get("GITHUB_TOKEN") == "${{ secrets.COPILOT_SEATS_TOKEN }}", command.line
-
-
-@pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])
 def test_actions_are_pinned_by_major_tag(name: str) -> None:
-    for step in _steps(load_workflow(name)):
-        if "uses" in step:
+    for step in _steps(load_workflow(name)) + _setup_action()["runs"]["steps"]:
+        if "uses" in step and step["uses"] != "./.github/actions/setup":
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
 
 
 def test_codeowners_example_covers_seats_yaml() -> None:
     text = (REPO / ".github" / "CODEOWNERS.example").read_text()
     assert re.search(r"(?m)^/seats\.yaml\s+@", text)
+
+
+# -- trust: which code runs, which secret each job can see ------------------------------------
+
+SETUP_ACTION = REPO / ".github" / "actions" / "setup" / "action.yml"
+READ_ENV, WRITE_ENV = "copilot-seats-read", "copilot-seats-write"
+STATE_SECRETS = {"PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"}
+READ_SECRETS = {"COPILOT_SEATS_READ_APP_KEY", "COPILOT_SEATS_READ_TOKEN"}
+WRITE_SECRETS = {"COPILOT_SEATS_WRITE_APP_KEY", "COPILOT_SEATS_WRITE_TOKEN"}
+JOB_SECRETS = {
+    (PREVIEW, "preview"): (READ_ENV, STATE_SECRETS | READ_SECRETS),
+    (DRIFT, "drift"): (READ_ENV, STATE_SECRETS | READ_SECRETS),
+    (PRUNE, "prune"): (READ_ENV, READ_SECRETS | {"SEATS_PR_TOKEN"}),
+    (APPLY, "up"): (WRITE_ENV, STATE_SECRETS | WRITE_SECRETS),
+}
+"""Every job of every workflow, the environment it runs in, and exactly the secrets it references."""
+
+_SECRET_REF = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|(.))")
+
+
+def _secrets_in(value: Any) -> set[str]:
+    """Names of the secrets an expression tree references; any other use of `secrets` fails."""
+    text = yaml.safe_dump(value)
+    names = set()
+    for match in _SECRET_REF.finditer(text):
+        assert match.group(1), f"secrets used other than as secrets.NAME (e.g. toJSON(secrets)): {text!r}"
+        names.add(match.group(1))
+    return names
+
+
+def test_every_job_is_listed_with_its_environment_and_secrets() -> None:
+    found = {(name, job) for name in (PREVIEW, APPLY, DRIFT, PRUNE) for job in _jobs(load_workflow(name))}
+    assert found == set(JOB_SECRETS)
+
+
+@pytest.mark.parametrize(("name", "job"), sorted(JOB_SECRETS))
+def test_each_job_sees_exactly_its_secrets_in_its_protected_environment(name: str, job: str) -> None:
+    workflow = load_workflow(name)
+    environment, expected = JOB_SECRETS[(name, job)]
+    assert _secrets_in(workflow.get("env", {})) == set(), "no secret at workflow level: every job would see it"
+    spec = _jobs(workflow)[job]
+    assert spec.get("environment") == environment
+    assert _secrets_in(spec) == expected
+    assert "secrets" not in {k for s in spec.get("steps", []) for k in s.get("with", {})}  # no `secrets: inherit`
+
+
+def test_write_credentials_exist_only_in_the_apply_job() -> None:
+    for (name, job), (environment, secrets) in JOB_SECRETS.items():
+        writes = secrets & WRITE_SECRETS
+        assert bool(writes) == (name == APPLY), (name, job)
+        assert (environment == WRITE_ENV) == (name == APPLY), (name, job)
+
+
+@pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])
+def test_github_calls_use_the_job_credential_app_token_first(name: str) -> None:
+    kind = "WRITE" if name == APPLY else "READ"
+    expected = f"${{{{ steps.app.outputs.token || secrets.COPILOT_SEATS_{kind}_TOKEN }}}}"
+    for command in workflow_commands(name):
+        if command.argv[:2] in (("copilot-seats", "validate"), ("pulumi", "stack")):
+            continue  # offline
+        assert command.env.get("GITHUB_TOKEN") == expected, command.line
+    apps = [s for s in _steps(load_workflow(name)) if s.get("uses", "").startswith("actions/create-github-app-token@")]
+    assert len(apps) == 1 and apps[0]["id"] == "app"
+    assert apps[0]["with"]["app-id"] == f"${{{{ vars.COPILOT_SEATS_{kind}_APP_ID }}}}"
+    assert apps[0]["with"]["private-key"] == f"${{{{ secrets.COPILOT_SEATS_{kind}_APP_KEY }}}}"
+
+
+def test_preview_runs_the_base_branch_tool_and_takes_only_seats_yaml_from_the_pr() -> None:
+    workflow = load_workflow(PREVIEW)
+    assert set(workflow["on"]) == {"pull_request_target"}, "the workflow definition must come from the base branch"
+    assert workflow["on"]["pull_request_target"]["paths"] == ["seats.yaml"]
+    steps = _jobs(workflow)["preview"]["steps"]
+    checkouts = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts == [steps[0]] and checkouts[0]["with"] == {"ref": "${{ github.event.pull_request.base.sha }}"}
+    head = [s for s in steps if "pull_request.head" in yaml.safe_dump(s)]
+    assert len(head) == 1, "exactly one step may touch the pull request's head"
+    data = head[0]
+    assert "uses" not in data and data["env"] == {"HEAD_SHA": "${{ github.event.pull_request.head.sha }}"}
+    script = data["run"]
+    assert 'git cat-file blob "$HEAD_SHA:seats.yaml" > seats.yaml' in script
+    assert not re.search(r"\bgit\s+(checkout|switch|restore|worktree|merge|reset|pull)\b", script)
+    assert steps.index(data) < steps.index(next(s for s in steps if s.get("uses") == "./.github/actions/setup"))
+    local = [s["uses"] for s in steps if s.get("uses", "").startswith("./")]
+    assert local == ["./.github/actions/setup"], "local actions run from the base checkout only"
+
+
+@pytest.mark.parametrize(("name", "job"), [(APPLY, "up"), (DRIFT, "drift"), (PRUNE, "prune")])
+def test_other_jobs_check_out_the_commit_they_were_triggered_for(name: str, job: str) -> None:
+    workflow = load_workflow(name)
+    assert "pull_request" not in workflow["on"] and "pull_request_target" not in workflow["on"]
+    steps = _jobs(workflow)[job]["steps"]
+    checkouts = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts == [steps[0]] and checkouts[0]["with"] == {"ref": "${{ github.sha }}"}
+
+
+def _git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
+                          env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
+    return proc.stdout.strip()
+
+
+def _pr_data_step(tmp_path: Path, make_pr: Any) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run the preview's data step: origin has a PR commit (made by ``make_pr``), the job a base clone."""
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "config", "uploadpack.allowAnySHA1InWant", "true")
+    (origin / "seats.yaml").write_text("organization: base\n")
+    _git(origin, "add", "seats.yaml")
+    _git(origin, "commit", "-qm", "base")
+    _git(origin, "checkout", "-qb", "pr")
+    make_pr(origin)
+    _git(origin, "add", "-A")
+    _git(origin, "commit", "-qm", "pr")
+    head = _git(origin, "rev-parse", "HEAD")
+    _git(origin, "checkout", "-q", "main")
+    _git(origin, "branch", "-qD", "pr")  # only the SHA remains reachable, as with a fork's head
+    job = tmp_path / "job"
+    _git(tmp_path, "clone", "-q", "--depth=1", f"file://{origin}", str(job))
+    step = next(s for s in _steps(load_workflow(PREVIEW)) if "pull_request.head" in yaml.safe_dump(s))
+    proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=job, capture_output=True,
+                          text=True, env={**os.environ, "HEAD_SHA": head}, timeout=60, check=False)
+    return proc, job
+
+
+def test_the_data_step_copies_the_pr_seats_yaml_byte_for_byte(tmp_path: Path) -> None:
+    text = "organization: acme\nusers:\n  frank:  # from the PR\n"
+    proc, job = _pr_data_step(tmp_path, lambda repo: (repo / "seats.yaml").write_text(text))
+    assert proc.returncode == 0, proc.stderr
+    assert (job / "seats.yaml").read_text() == text
+    assert _git(job, "status", "--porcelain", "--untracked-files=no") == "M seats.yaml"
+
+
+@pytest.mark.parametrize("attack", ["symlink", "deleted", "directory"])
+def test_the_data_step_refuses_anything_but_a_regular_seats_yaml(tmp_path: Path, attack: str) -> None:
+    def make(repo: Path) -> None:
+        (repo / "seats.yaml").unlink()
+        if attack == "symlink":
+            (repo / "seats.yaml").symlink_to("/etc/passwd")
+        elif attack == "directory":
+            (repo / "seats.yaml").mkdir()
+            (repo / "seats.yaml" / "x").write_text("x")
+
+    proc, job = _pr_data_step(tmp_path, make)
+    assert proc.returncode != 0
+    assert "no regular file seats.yaml" in proc.stdout
+    assert (job / "seats.yaml").read_text() == "organization: base\n"
+
+
+# -- toolchains, cache, backend credentials ---------------------------------------------------
+
+
+def _setup_action() -> dict[str, Any]:
+    data = yaml.safe_load(SETUP_ACTION.read_text())
+    assert isinstance(data, dict) and data["runs"]["using"] == "composite"
+    return data
+
+
+def test_toolchains_are_pinned_to_exact_versions() -> None:
+    steps = _setup_action()["runs"]["steps"]
+    for action, key in (("actions/setup-python@", "python-version"), ("actions/setup-go@", "go-version")):
+        found = [s for s in steps if s.get("uses", "").startswith(action)]
+        assert len(found) == 1, action
+        assert re.fullmatch(r"\d+\.\d+\.\d+", found[0]["with"][key]), found[0]
+    for name in (PREVIEW, APPLY, DRIFT, PRUNE):
+        uses = [s.get("uses", "") for s in _steps(load_workflow(name))]
+        assert not [u for u in uses if u.startswith(("actions/setup-go@", "actions/setup-python@"))], \
+            f"{name}: toolchains come from .github/actions/setup only"
+    for path in [*WORKFLOWS.glob("*.yml"), SETUP_ACTION]:
+        assert not re.search(r"(?m)^\s*(go|python)-version:\s*[\"']?(stable|latest|oldstable)", path.read_text())
+
+
+def test_the_engine_is_cached_by_its_pins_and_go_only_runs_on_a_miss() -> None:
+    steps = _setup_action()["runs"]["steps"]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"] == "~/.cache/copilot-seats"
+    assert "tools/pulumi-version.env" in cache["with"]["key"] and "tools/pulumi-cli/go.sum" in cache["with"]["key"]
+    go = next(s for s in steps if s.get("uses", "").startswith("actions/setup-go@"))
+    assert f"steps.{cache['id']}.outputs.cache-hit != 'true'" in go["if"]
+    assert go["with"]["go-version"] in cache["with"]["key"], "a new Go version must not reuse an old build"
+
+
+@pytest.mark.parametrize(("scheme", "action"), [("s3://", "aws-actions/configure-aws-credentials@"),
+                                                ("azblob://", "azure/login@"),
+                                                ("gs://", "google-github-actions/auth@")])
+def test_self_managed_backends_get_oidc_credentials(scheme: str, action: str) -> None:
+    steps = _setup_action()["runs"]["steps"]
+    found = [s for s in steps if s.get("uses", "").startswith(action)]
+    assert len(found) == 1 and found[0]["if"] == f"startsWith(inputs.backend-url, '{scheme}')"
+    for name, job in ((PREVIEW, "preview"), (APPLY, "up"), (DRIFT, "drift")):
+        spec = _jobs(load_workflow(name))[job]
+        assert spec["permissions"]["id-token"] == "write", name
+        setup = next(s for s in spec["steps"] if s.get("uses") == "./.github/actions/setup")
+        assert setup["with"]["backend-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        inputs = set(_setup_action()["inputs"]) - {"engine"}
+        assert set(setup["with"]) == inputs, f"{name}: every backend input is wired"
+
+
+def _names(pattern: str) -> set[str]:
+    text = "\n".join(p.read_text() for p in [*WORKFLOWS.glob("*.yml"), SETUP_ACTION])
+    return set(re.findall(pattern, text))
+
+
+def test_every_secret_and_variable_is_documented_once_in_the_permissions_table() -> None:
+    doc = (REPO / "docs" / "gitops.md").read_text()
+    table = doc[doc.index("## Credentials, secrets and variables"):]
+    table = table[:table.index("\n## ", 3)]
+    for name in _names(r"secrets\.([A-Z_]+)") | _names(r"vars\.([A-Z_]+)"):
+        rows = re.findall(rf"(?m)^\|[^\n]*`{name}`[^\n]*\|$", table)
+        assert len(rows) == 1, f"{name}: documented in {len(rows)} rows of the table (want exactly one)"
+
+
+def test_permission_sets_are_written_down_in_one_place_only() -> None:
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    for needle in ("manage_billing:copilot", "read:org", "admin:org"):
+        holders = [p.name for p in docs if needle in p.read_text()]
+        assert holders == ["gitops.md"], f"{needle!r} appears in {holders}: link to the permissions table instead"

@@ -68,9 +68,8 @@ def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, 
     """Report live Copilot seats against seats.yaml: totals, estimated monthly cost, users by last
     activity, stale seats, drift both ways (unmanaged / missing) and pending cancellations.
 
-    Reads GITHUB_TOKEN (an organization owner's token: classic scope manage_billing:copilot or
-    read:org; fine-grained 'GitHub Copilot Business' read) and GITHUB_API_URL (default
-    https://api.github.com). Never writes to GitHub.
+    Reads GITHUB_TOKEN (an organization owner's read-only token; permissions: docs/gitops.md) and
+    GITHUB_API_URL (default https://api.github.com). Never writes to GitHub.
 
     Exit status: 0 ok; 1 invalid seats.yaml, or drift with --fail-on-drift; 2 usage error
     (including GITHUB_TOKEN unset); 3 GitHub API error.

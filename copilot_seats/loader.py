@@ -13,7 +13,8 @@ Three stages, each collecting rather than stopping at the first problem:
 
 Problems are :class:`~copilot_seats.errors.SpecProblem` values sorted by position. Warnings
 never make a file invalid. Logins and slugs are checked against GitHub's syntax, which
-admits only ``[A-Za-z0-9-]`` (and ``_`` in slugs): nothing that reaches a URL path can
+admits only ``[A-Za-z0-9-]`` (plus one ``_`` before an EMU short code, see
+:data:`copilot_seats.spec.LOGIN_PATTERN`; ``_`` in slugs): nothing that reaches a URL path can
 contain ``/``, ``.``, ``%`` or spaces.
 
 Public entry points: :func:`load_spec` and :func:`parse_spec` raise

@@ -9,11 +9,13 @@ logins case-insensitively, so ``Alice`` and ``alice`` are the same person.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 __all__ = [
+    "LOGIN_PATTERN",
     "Grant",
     "Mode",
     "Plan",
@@ -22,8 +24,29 @@ __all__ = [
     "StaleExemption",
     "TeamGrant",
     "UserGrant",
+    "is_login",
     "normalize_login",
 ]
+
+LOGIN_PATTERN = r"(?=[A-Za-z0-9_-]{1,39}$)[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*(?:_[A-Za-z0-9]{3,8})?"
+"""A GitHub user login, the one rule (the schema's ``userLogin`` is ``^`` + this + ``$``).
+
+Two shapes, 1-39 characters in all:
+
+* a personal account: letters, digits and single hyphens, not starting or ending with a hyphen
+  (``alice``, ``mona-lisa``);
+* an Enterprise Managed User: the normalized IdP handle (same syntax), an underscore, and the
+  enterprise's short code of 3-8 letters or digits (``alice_acme``, ``mona-lisa_octo``).
+
+Neither shape can contain ``/``, ``.``, ``%``, spaces or a second underscore, so no login can
+change the path of an API URL. Organizations and teams have their own rules (schema
+``githubLogin`` and ``slug``).
+"""
+
+
+def is_login(name: str) -> bool:
+    """True when ``name`` is a GitHub user login (personal or EMU; see :data:`LOGIN_PATTERN`)."""
+    return re.fullmatch(LOGIN_PATTERN, name) is not None
 
 
 def normalize_login(login: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -163,7 +163,7 @@ def _plan_section(data: CommentInput, budget: int) -> str:
                if held else [])
 
     def build(body: list[str], held_lines: list[str]) -> str:
-        parts = [title, "", *body]
+        parts = [title, *body]
         if held_lines:
             parts += ["", *held_lines]
         return "\n".join(parts) + "\n"
@@ -190,14 +190,32 @@ def _plan_section(data: CommentInput, budget: int) -> str:
     return build(body, [f"{adopted[0]} see the `seats-preview` artifact."] if held else [])[:budget]
 
 
-def _cost_section(data: CommentInput) -> str:
-    org, live, price = data.plan.organization, data.live, data.price
+@dataclass(frozen=True)
+class _Cost:
+    """Billed seats now, after the merge in this billing cycle, and from the next one."""
+
+    now: int
+    this_cycle: int
+    next_cycle: int
+    added: int
+    revoked: int
+    pending: int
+    new_teams: int
+
+
+def _cost(data: CommentInput) -> _Cost | None:
+    """The seat counts behind the cost; ``None`` when the preview reported no live count.
+
+    A grant adds a seat unless the user already holds one (a grant of a seat pending
+    cancellation calls the cancellation off); a revocation frees a seat from the next cycle
+    (GitHub bills it until the cycle ends), as do seats already pending cancellation.
+    """
+    org, live = data.plan.organization, data.live
     listed = org.get("live_seats")
     if not isinstance(listed, int):
-        return "### Cost\n\nNot known: the preview did not report the live seats.\n"
-    billed = listed  # user seats plus `assignee: null` seats, all billed
-    pending = org.get("pending_cancellation")
-    pending_now = len(pending) if isinstance(pending, list) else 0
+        return None
+    pending_list = org.get("pending_cancellation")
+    pending_now = len(pending_list) if isinstance(pending_list, list) else 0
     added = regranted = removed = 0
     for c in data.plan.changes:
         facts = live.get(c.name.casefold()) if live is not None else None
@@ -206,29 +224,53 @@ def _cost_section(data: CommentInput) -> str:
             if not held:
                 added += 1
             elif pending:
-                regranted += 1  # a pending cancellation is called off
+                regranted += 1
         elif c.kind == "user" and c.action == "revoke":
             removed += 1 if live is None or (facts is not None and facts.held and not facts.pending) else 0
-    teams = sum(1 for c in data.plan.changes if c.action == "grant" and c.kind == "team")
-    team_seats = sum(c.seats for c in data.plan.changes if c.action == "revoke" and c.kind == "team")
-    this_cycle = billed + added
-    next_cycle = this_cycle - removed - team_seats - (pending_now - regranted)
+    removed += sum(c.seats for c in data.plan.changes if c.action == "revoke" and c.kind == "team")
+    new_teams = sum(1 for c in data.plan.changes if c.action == "grant" and c.kind == "team")
+    this_cycle = listed + added  # listed = user seats plus `assignee: null` seats, all billed
+    return _Cost(listed, this_cycle, this_cycle - removed - (pending_now - regranted), added, removed,
+                 pending_now, new_teams)
+
+
+def _cost_section(data: CommentInput) -> str:
+    cost, price = _cost(data), data.price
+    if cost is None:
+        return "### Cost\n\nNot known: the preview did not report the live seats.\n"
+    change = cost.next_cycle - cost.now
     lines = ["### Cost", "", "| | seats | monthly |", "|---|---|---|",
-             f"| now | {billed} | {_money(price * billed)} |",
-             f"| after merge, this billing cycle | {this_cycle} ({_signed(added)}) | {_money(price * this_cycle)} |",
-             f"| from the next billing cycle | {next_cycle} ({_signed(next_cycle - billed)}) "
-             f"| {_money(price * next_cycle)} ({_signed_money(price * (next_cycle - billed))}) |",
+             f"| now | {cost.now} | {_money(price * cost.now)} |",
+             f"| after merge, this billing cycle | {cost.this_cycle} ({_signed(cost.added)}) "
+             f"| {_money(price * cost.this_cycle)} |",
+             f"| from the next billing cycle | {cost.next_cycle} ({_signed(change)}) "
+             f"| {_money(price * cost.next_cycle)} ({_signed_money(price * change)}) |",
              "", f"At {_money(price)} per seat. A revoked seat stays billed until the billing cycle ends "
-             f"({removed + team_seats} revoked here, {pending_now} already pending cancellation)."]
-    if teams:
-        lines.append(f"Not counted: the members of {teams} newly granted team(s) (GitHub seats them on apply).")
-    if live is None and removed:
+             f"({cost.revoked} revoked here, {cost.pending} already pending cancellation)."]
+    if cost.new_teams:
+        lines.append(f"Not counted: the members of {cost.new_teams} newly granted team(s) "
+                     "(GitHub seats them on apply).")
+    if data.live is None and cost.revoked:
         lines.append("The live seat listing was not available: each revocation is assumed to free a seat.")
     return "\n".join(lines) + "\n"
 
 
 def _signed_money(value: Decimal) -> str:
     return ("+" if value > 0 else "-" if value < 0 else "±") + _money(abs(value))
+
+
+def _glance(data: CommentInput) -> str:
+    """One line: the plan's counts, the monthly cost from the next cycle, violations per policy."""
+    real = [c for c in data.plan.changes if not _already_held(c, data.live)]
+    counts = Counter(c.action for c in real)
+    plan = ", ".join(f"{counts[a]} {_VERB[a].lower()}" for a in _VERB if counts[a]) or "no seat changes"
+    policies = Counter(f.policy for f in data.findings)
+    found = ", ".join(f"{p} {n}" for p, n in policies.items()) or "none"
+    cost = _cost(data)
+    monthly = "" if cost is None else (
+        f" · **monthly cost** {_money(data.price * cost.now)} → {_money(data.price * cost.next_cycle)} "
+        "from the next billing cycle")
+    return f"**Plan:** {plan}{monthly} · **violations:** {found}"
 
 
 def _violation_summary(findings: Sequence[Finding]) -> str:
@@ -286,9 +328,22 @@ def _invalid(data: CommentInput, budget: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _resolved_by_plan(data: CommentInput) -> tuple[list[Finding], int]:
+    """The findings to show, and how many ``missing-seat`` ones this plan's grants resolve
+    (a user requested in this very PR has no seat yet: that is the change, not a finding)."""
+    granted = {c.name.casefold() for c in data.plan.changes if c.action == "grant"}
+    granted |= {f"team {c.name}".casefold() for c in data.plan.changes if c.action == "grant" and c.kind == "team"}
+    shown = [f for f in data.findings if not (f.policy == "missing-seat" and f.subject.casefold() in granted)]
+    return shown, len(data.findings) - len(shown)
+
+
 def render_comment(data: CommentInput) -> str:
     """The Markdown comment; ``len(result) <= MAX_COMMENT_CHARS`` always."""
-    head = [f"## Copilot seats: preview of `{md(data.stack, 80)}`", ""]
+    shown, resolved = _resolved_by_plan(data)
+    if resolved:
+        note = f"{resolved} missing-seat finding(s) for seats this plan grants are not listed."
+        data = replace(data, findings=shown, notes=[*data.notes, note])
+    head = [f"## Copilot seats: preview of `{md(data.stack, 80)}`" if data.stack else "## Copilot seats: preview", ""]
     for note in data.notes:
         head += [f"> {md(note, _MESSAGE)}", ""]
     footer = ("\n---\n_Rendered by `copilot-seats pr-comment`" +
@@ -304,12 +359,19 @@ def render_comment(data: CommentInput) -> str:
                  "nothing will be applied until it passes:", ""]
         head += _bounded(list(data.plan.errors), 6_000, lambda e: f"- {md(e, 1_000)}", "error(s)")
         head.append("")
+    if data.preview_ran:
+        head += [_glance(data), ""]
     top = "\n".join(head) + "\n"
     cost = _cost_section(data) if data.preview_ran else ""
     summary = _violation_summary(data.findings) if data.preview_ran else ""
     fixed = len(top) + len(cost) + len(summary) + len(footer) + 8
     plan = _plan_section(data, MAX_COMMENT_CHARS - fixed - 1_000) if data.preview_ran else ""
-    details = _details(data, MAX_COMMENT_CHARS - fixed - len(plan))
-    text = "\n".join(p for p in (top + plan, cost, summary, details) if p) + footer
-    assert len(text) <= MAX_COMMENT_CHARS, len(text)
-    return text
+    room = MAX_COMMENT_CHARS - fixed - len(plan)
+    while True:  # details are estimates per section: shrink them until the whole fits
+        details = _details(data, room) if room > 0 else ""
+        text = "\n".join(p for p in (top + plan, cost, summary, details) if p) + footer
+        if len(text) <= MAX_COMMENT_CHARS:
+            return text
+        if room <= 0:  # cannot happen with bounded sections; never post an over-long comment
+            return text[:MAX_COMMENT_CHARS]
+        room -= len(text) - MAX_COMMENT_CHARS + 500

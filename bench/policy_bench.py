@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from engine import PulumiWorkspace  # noqa: E402  (tests/engine.py: the e2e harness)
 
+from copilot_seats import __version__  # noqa: E402
 from copilot_seats.simulator import SimulatorServer, load_fixture  # noqa: E402
 
 ORG = "bench-org"
@@ -81,7 +82,7 @@ def run(seats: int, repeat: int, after_up: bool) -> dict[str, Any]:
         for _ in range(repeat):
             without.append(_timed(ws, False))
             with_pack.append(_timed(ws, True))
-        violations = ws.preview().stdout.count("copilot-seats v0.0.1")
+        violations = ws.preview().stdout.count(f"copilot-seats v{__version__}")
     base, packed = statistics.median(without), statistics.median(with_pack)
     return {
         "seats": seats, "repeat": repeat, "stack": "applied" if after_up else "fresh",

@@ -41,7 +41,8 @@ from copilot_seats.seats_edit import (
 )
 from copilot_seats.spec import SeatSpec
 
-__all__ = ["import_command", "prune_command", "prune_summary", "seat_comment", "team_comment"]
+__all__ = ["fetch_live", "import_command", "imported_file", "prune_command", "prune_summary", "seat_comment",
+           "team_comment"]
 
 
 class _ApiFailure(click.ClickException):
@@ -50,7 +51,7 @@ class _ApiFailure(click.ClickException):
     exit_code = 3
 
 
-def _fetch(org: str, now: datetime) -> LiveSnapshot:
+def fetch_live(org: str, now: datetime) -> LiveSnapshot:
     try:
         with client_from_env(read_only=True) as client:
             return fetch_snapshot(client, org, now=now)
@@ -180,6 +181,22 @@ def _importable(snapshot: LiveSnapshot, known_users: frozenset[str] = frozenset(
     )
 
 
+def imported_file(org: str, snapshot: LiveSnapshot, now: datetime) -> tuple[str, _Importable]:
+    """A new seats.yaml declaring ``snapshot``'s seats (``import`` and ``init --import``)."""
+    found = _importable(snapshot)
+    plan_type = snapshot.billing.plan_type
+    plan = plan_type if plan_type in ("business", "enterprise") else None
+    text = render_seats_file(
+        org, found.users, found.teams,
+        header=[f"Copilot seats of {org}, imported from GitHub on {now.date().isoformat()} "
+                "by `copilot-seats import`.",
+                "Comments record what GitHub reported then; add owner and reason to each entry.",
+                "Every change is a pull request: validate, preview, merge (docs/gitops.md)."],
+        settings={"mode": "additive", **({"plan": plan} if plan else {})},
+    )
+    return text, found
+
+
 @main.command("import")
 @click.option("--output", "-o", "output", default="seats.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path),
@@ -216,7 +233,7 @@ def import_command(output: Path, org: str | None, merge: bool, dry_run: bool, fo
         raise click.UsageError("which organization? pass --org ORG (or --merge into a file that names one)")
 
     now = datetime.now(UTC)
-    snapshot = _fetch(org, now)
+    snapshot = fetch_live(org, now)
     if existing is not None:
         found = _importable(snapshot, existing.user_keys, existing.team_keys)
         before = output.read_text(encoding="utf-8")
@@ -225,17 +242,7 @@ def import_command(output: Path, org: str | None, merge: bool, dry_run: bool, fo
         except SeatsEditError as exc:
             raise click.ClickException(f"{output}: {exc}") from None
     else:
-        found = _importable(snapshot)
-        plan_type = snapshot.billing.plan_type
-        plan = plan_type if plan_type in ("business", "enterprise") else None
-        text = render_seats_file(
-            org, found.users, found.teams,
-            header=[f"Copilot seats of {org}, imported from GitHub on {now.date().isoformat()} "
-                    "by `copilot-seats import`.",
-                    "Comments record what GitHub reported then; add owner and reason to each entry.",
-                    "Every change is a pull request: validate, preview, merge (docs/gitops.md)."],
-            settings={"mode": "additive", **({"plan": plan} if plan else {})},
-        )
+        text, found = imported_file(org, snapshot, now)
         before = ""
     _verify(text, output)
     added = f"{len(found.users)} user(s), {len(found.teams)} team(s)"
@@ -324,7 +331,7 @@ def prune_command(stale_days: int, grace_days: int, seats_path: Path, dry_run: b
     spec = _checked(seats_path).spec
     assert spec is not None
     now = datetime.now(UTC)
-    snapshot = _fetch(spec.organization, now)
+    snapshot = fetch_live(spec.organization, now)
     rows = compare(spec, snapshot, now, stale_days, grace_days).rows
     stale = [r for r in rows if r.declared_directly and r.stale is not None]
     removed = [r for r in stale if r.assigning_team is None]

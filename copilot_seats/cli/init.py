@@ -1,0 +1,79 @@
+"""``copilot-seats init DIR``: start a seats repository that depends on this release.
+
+Writes the files of :func:`copilot_seats.scaffold.scaffold_files` into ``DIR`` (created when
+missing). ``seats.yaml`` is either a minimal file for ``--org`` or, with ``--import``, the live
+seats as ``copilot-seats import`` writes them (read-only ``GITHUB_TOKEN``). Nothing is ever
+overwritten: if any of the files exists, init stops before writing anything.
+
+Exit codes: 0 written; 1 the imported file would be invalid; 2 usage error (files exist, bad
+``--org``, ``GITHUB_TOKEN`` unset with ``--import``); 3 GitHub API error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from copilot_seats import __version__
+from copilot_seats.cli import main
+from copilot_seats.cli.edit import fetch_live, imported_file
+from copilot_seats.loader import check_spec
+from copilot_seats.scaffold import scaffold_files
+from copilot_seats.seats_edit import render_seats_file
+
+__all__ = ["init_command"]
+
+
+def _minimal(org: str) -> str:
+    return render_seats_file(
+        org, (), (),
+        header=[f"Copilot seats of {org}: who holds a seat, why, and until when.",
+                "Add users (login: owner, reason, expires) or teams; every change is a pull request.",
+                "Or start from the live seats: copilot-seats import --org "
+                f"{org} --output seats.yaml --force"],
+        settings={"mode": "additive"},
+    )
+
+
+@main.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--org", required=True, help="the organization whose Copilot seats the repository manages.")
+@click.option("--import", "from_live", is_flag=True,
+              help="write seats.yaml from the live seats (as `copilot-seats import`; reads GITHUB_TOKEN).")
+@click.option("--owners", default=None,
+              help="CODEOWNERS owners of seats.yaml and the workflows (default: @ORG/copilot-seat-admins).")
+def init_command(directory: Path, org: str, from_live: bool, owners: str | None) -> None:
+    """Scaffold a seats repository in DIRECTORY pinned to this copilot-seats release.
+
+    Writes seats.yaml (minimal, or --import'ed from the live org), requirements.txt pinning
+    copilot-seats and the Pulumi SDKs, the Pulumi.yaml/__main__.py and policies/ shims, the
+    GitOps workflows with their setup action, CODEOWNERS and a README. Never overwrites a
+    file; never writes to GitHub.
+    """
+    now = datetime.now(UTC)
+    if from_live:
+        text, _found = imported_file(org, fetch_live(org, now), now)
+    else:
+        text = _minimal(org)
+    checked = check_spec(text, "seats.yaml")
+    if checked.spec is None:
+        if not from_live:
+            raise click.UsageError(f"--org {org!r} is not a GitHub organization login")
+        detail = "; ".join(str(p) for p in checked.errors)
+        raise click.ClickException(f"refusing to write seats.yaml: the imported file would be invalid: {detail}")
+    files = scaffold_files(checked.spec.organization, text, owners or f"@{org}/copilot-seat-admins")
+    existing = sorted(name for name in files if (directory / name).exists())
+    if existing:
+        raise click.UsageError(f"{directory} already has {', '.join(existing)}: init never overwrites files")
+    for name, content in files.items():
+        path = directory / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    click.echo(f"init: wrote {len(files)} files in {directory} (copilot-seats {__version__})", err=True)
+    click.echo(f"next: cd {directory}, create .venv from requirements.txt, then validate, "
+               "`pulumi stack init`, preview (README.md)", err=True)

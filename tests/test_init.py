@@ -1,0 +1,153 @@
+"""``copilot-seats init``: a seats repository pinned to this release, working from an empty directory.
+
+The scaffold's shims, workflows and setup action are this repository's own files (compared
+here), one version (0.1.0) runs through the package, the pack, the scaffold and the docs, and
+init -> import -> validate -> stack init -> preview works from an empty directory on the real
+engine against the simulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import SMALL_FIXTURE, RunningSimulator
+from engine import REPO, require_engine
+
+from copilot_seats import __version__
+from copilot_seats.scaffold import (
+    ENGINE_PINS,
+    MAIN_PY,
+    POLICY_MAIN_PY,
+    POLICY_YAML,
+    PULUMI_CLI_VERSION,
+    PULUMI_YAML,
+    scaffold_files,
+)
+
+CLI = Path(sys.executable).parent / "copilot-seats"
+
+
+def _pins() -> dict[str, str]:
+    text = (REPO / "tools" / "pulumi-version.env").read_text()
+    return dict(re.findall(r"(?m)^(PULUMI_\w+_VERSION)=(\S+)$", text))
+
+
+def _init(target: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLI), "init", str(target), *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})}, check=False)
+
+
+def test_the_shims_are_this_repositorys_own_files() -> None:
+    assert (REPO / "Pulumi.yaml").read_text() == PULUMI_YAML
+    assert (REPO / "__main__.py").read_text() == MAIN_PY
+    assert (REPO / "policies" / "PulumiPolicy.yaml").read_text() == POLICY_YAML
+    assert (REPO / "policies" / "__main__.py").read_text() == POLICY_MAIN_PY
+
+
+def test_the_workflows_and_setup_action_are_this_repositorys_own() -> None:
+    files = scaffold_files("acme", "organization: acme\n", "@acme/admins")
+    ours = {f".github/workflows/{p.name}": p.read_text() for p in (REPO / ".github" / "workflows").glob("*.yml")}
+    ours[".github/actions/setup/action.yml"] = (REPO / ".github" / "actions" / "setup" / "action.yml").read_text()
+    assert {k: v for k, v in files.items() if k in ours} == ours, \
+        "copy .github/workflows/*.yml and .github/actions/setup/action.yml into copilot_seats/templates/"
+    assert set(ours) <= set(files)
+
+
+def test_one_version_everywhere() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert __version__ == pyproject["project"]["version"] == "0.1.0"
+    assert yaml.safe_load(POLICY_YAML)["version"] == __version__
+    requirements = scaffold_files("acme", "", "@a/b")["requirements.txt"]
+    assert f"copilot-seats=={__version__}" in requirements.splitlines()
+    pins = _pins()
+    tested = {"pulumi": pins["PULUMI_PYTHON_SDK_VERSION"], "pulumi-policy": pins["PULUMI_POLICY_SDK_VERSION"]}
+    assert tested == ENGINE_PINS
+    assert pins["PULUMI_CLI_VERSION"] == PULUMI_CLI_VERSION
+    action = (REPO / ".github" / "actions" / "setup" / "action.yml").read_text()
+    assert f'pulumi-version: "{PULUMI_CLI_VERSION}"' in action
+    doc = (REPO / "docs" / "seats-format.md").read_text()
+    assert re.findall(r"(?m)^\s+rev: (\S+)$", doc) == [f"v{__version__}"], "the pre-commit example pins this release"
+
+
+def test_init_writes_a_pinned_repository_and_never_overwrites(tmp_path: Path) -> None:
+    target = tmp_path / "seats-repo"
+    result = _init(target, "--org", "acme", "--owners", "@acme/seat-admins")
+    assert result.returncode == 0, result.stderr
+    assert (target / "requirements.txt").read_text().splitlines()[1] == f"copilot-seats=={__version__}"
+    assert "/seats.yaml            @acme/seat-admins" in (target / ".github" / "CODEOWNERS").read_text()
+    validated = subprocess.run([str(CLI), "validate", str(target / "seats.yaml")], capture_output=True, text=True,
+                               timeout=60, check=False)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+    other = tmp_path / "half"
+    other.mkdir()
+    (other / "Pulumi.yaml").write_text("name: mine\n")
+    again = _init(other, "--org", "acme")
+    assert again.returncode == 2 and "never overwrites" in again.stderr
+    assert sorted(p.name for p in other.iterdir()) == ["Pulumi.yaml"], "nothing was written"
+    assert (other / "Pulumi.yaml").read_text() == "name: mine\n"
+
+
+def test_init_refuses_an_invalid_org(tmp_path: Path) -> None:
+    result = _init(tmp_path / "x", "--org", "not/an-org")
+    assert result.returncode == 2 and not (tmp_path / "x").exists()
+
+
+def test_init_import_writes_the_live_seats(tmp_path: Path, make_simulator: Callable[..., RunningSimulator]) -> None:
+    sim = make_simulator(SMALL_FIXTURE)
+    result = _init(tmp_path / "repo", "--org", "acme", "--import", env=sim.env())
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "repo" / "seats.yaml").read_text()
+    assert "  Alice:  # last activity" in text and "  platform:  #" in text
+    assert not sim.writes
+
+
+@pytest.mark.engine
+def test_init_import_validate_preview_from_an_empty_directory(
+        tmp_path: Path, make_simulator: Callable[..., RunningSimulator]) -> None:
+    bin_dir = require_engine()
+    sim = make_simulator(SMALL_FIXTURE)
+    repo = tmp_path / "seats-repo"
+    assert _init(repo, "--org", "acme").returncode == 0
+    # requirements.txt is satisfied by the project's virtualenv (copilot-seats 0.1.0 and the pinned SDKs)
+    (repo / ".venv").symlink_to(REPO / ".venv")
+    installed = subprocess.run(
+        [str(repo / ".venv" / "bin" / "python"), "-c",
+         "import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
+         "('copilot-seats', 'pulumi', 'pulumi-policy')}))"], capture_output=True, text=True, check=True)
+    wanted = dict(line.split("==") for line in (repo / "requirements.txt").read_text().splitlines()
+                  if "==" in line)
+    assert json.loads(installed.stdout) == wanted
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}, **sim.env(),
+           "PATH": f"{bin_dir}{os.pathsep}{repo / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "PULUMI_HOME": str(tmp_path / "home"), "PULUMI_CONFIG_PASSPHRASE": "init-test",
+           "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"}
+    (tmp_path / "state").mkdir()
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(list(argv), cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+                              check=False)
+        assert proc.returncode == 0, f"$ {' '.join(argv)}\n{proc.stdout}{proc.stderr}"
+        return proc
+
+    # the README's commands, in order (file:// stands in for s3://, azblob://, gs://)
+    run("copilot-seats", "import", "--org", "acme", "--output", "seats.yaml", "--force")
+    run("copilot-seats", "validate", "seats.yaml")
+    run("pulumi", "login", f"file://{tmp_path / 'state'}")
+    run("pulumi", "stack", "init", "prod", "--secrets-provider", "passphrase", "--non-interactive")
+    preview = run("pulumi", "preview", "--policy-pack", "policies", "--json", "--non-interactive")
+    steps = json.loads(preview.stdout)["steps"]
+    seats = {s["urn"].split("::")[-1] for s in steps if s["urn"].split("::")[-2].endswith("copilot:Seat")}
+    assert seats == {"Alice", "bob", "newbie"}
+    text = run("pulumi", "preview", "--policy-pack", "policies", "--non-interactive").stdout
+    assert f"[advisory]  copilot-seats v{__version__}  stale-seat" in text, "the pack reports this release"
+    assert not sim.writes, "a preview writes nothing"

@@ -23,7 +23,7 @@ from copilot_seats.policy_config import DISABLED, ORGANIZATION_TYPE, POLICIES, S
 from copilot_seats.rules import RULES, UNKNOWN, Violation
 
 __all__ = [
-    "REVOCATION_TYPE",
+    "ROSTER_TYPE",
     "Change",
     "Finding",
     "PreviewPlan",
@@ -31,8 +31,8 @@ __all__ = [
     "parse_preview",
 ]
 
-REVOCATION_TYPE = "pulumi-python:dynamic/copilot:Revocation"
-"""Type token of :class:`copilot_seats.resources.Revocation` (authoritative mode)."""
+ROSTER_TYPE = "pulumi-python:dynamic/copilot:Roster"
+"""Type token of :class:`copilot_seats.resources.Roster` (authoritative revocations ride on it)."""
 
 _METADATA = ("owner", "reason", "expires", "cost_center", "stale_exemption_reason", "stale_exemption_until")
 """Desired fields a reviewer sees change (login and organization changes are replacements)."""
@@ -143,31 +143,50 @@ def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _change(step: Mapping[str, Any]) -> Change | None:
+def _change(step: Mapping[str, Any], forget: bool) -> Change | None:
+    """The change one Seat/TeamGrant step makes (names as seats.yaml spells them).
+
+    An update is a grant when the program planned a *repair* (GitHub does not show the declared
+    seat as held); a delete with ``onDelete: forget`` only stops managing the seat.
+    """
     op = str(step.get("op", ""))
     rtype, name = _name(step)
+    if rtype not in (SEAT_TYPE, TEAM_TYPE):
+        return None
     old, new = _state(step, "oldState"), _state(step, "newState")
-    kind = "team" if rtype == TEAM_TYPE else "user"
-    if rtype in (SEAT_TYPE, TEAM_TYPE):
-        if op in _CREATES:
-            live = kind == "user" and new.get("live") is True
-            pending = live and bool(new.get("pending_cancellation_date"))
-            return Change("grant", kind, name, _text(new, "owner"), _text(new, "reason"),
-                          held=live and not pending, pending=pending)
-        if op in _DELETES:
-            return Change("revoke", kind, name, _text(old, "owner"), _text(old, "reason"),
-                          "entry removed from seats.yaml")
-        if op in _CHANGES:
-            return Change("change", kind, name, _text(new, "owner"), _text(new, "reason"),
-                          _changed_fields(old, new) or "replaced")
-    if rtype == REVOCATION_TYPE and op in _CREATES:
-        team = _text(new, "kind") == "team"
-        seats = new.get("seats")
-        held = f"; {seats} seat(s) through it" if team and isinstance(seats, int) else ""
-        return Change("revoke", "team" if team else "user", _text(new, "target") or name, "", "",
-                      f"held outside seats.yaml (authoritative mode){held}",
-                      seats if team and isinstance(seats, int) else 0)
+    kind, field_name = ("team", "team") if rtype == TEAM_TYPE else ("user", "login")
+    shown = _text(new, field_name) or _text(old, field_name) or name
+    if op in _CREATES or (op in _CHANGES and _text(new, "repair")):
+        live = kind == "user" and new.get("live") is True
+        pending = live and bool(new.get("pending_cancellation_date"))
+        repair = _text(new, "repair") if op in _CHANGES else ""
+        return Change("grant", kind, shown, _text(new, "owner"), _text(new, "reason"), repair,
+                      held=live and not pending and not _text(new, "repair"), pending=pending)
+    if op in _DELETES:
+        if forget:
+            return Change("change", kind, shown, _text(old, "owner"), _text(old, "reason"),
+                          "entry removed; onDelete: forget - no longer managed, the seat is kept")
+        return Change("revoke", kind, shown, _text(old, "owner"), _text(old, "reason"),
+                      "entry removed from seats.yaml")
+    if op in _CHANGES:
+        return Change("change", kind, shown, _text(new, "owner"), _text(new, "reason"),
+                      _changed_fields(old, new) or "updated")
     return None
+
+
+def _authoritative(roster: Mapping[str, Any], spelled: Mapping[str, str]) -> list[Change]:
+    """The seats the Roster revokes in authoritative mode (``revoke`` input: keys and team counts)."""
+    plan = roster.get("revoke")
+    if not isinstance(plan, Mapping):
+        return []
+    why = "held outside seats.yaml (authoritative mode)"
+    out = [Change("revoke", "user", spelled.get(str(key), str(key)), detail=why) for key in plan.get("users") or ()]
+    teams = plan.get("teams") or {}
+    if isinstance(teams, Mapping):
+        out += [Change("revoke", "team", str(slug), detail=f"{why}; {count} seat(s) through it",
+                       seats=int(count) if isinstance(count, int) else 0)
+                for slug, count in teams.items()]
+    return out
 
 
 def _diagnostics(data: Mapping[str, Any], severity: str) -> tuple[str, ...]:
@@ -184,24 +203,26 @@ def _diagnostics(data: Mapping[str, Any], severity: str) -> tuple[str, ...]:
 
 def parse_preview(data: Mapping[str, Any]) -> PreviewPlan:
     """The plan of a ``pulumi preview --json`` document (unknown shapes are skipped, not fatal)."""
-    changes: list[Change] = []
+    steps = [s for s in data.get("steps") or () if isinstance(s, Mapping)]
     resources: list[tuple[str, Mapping[str, Any]]] = []
     organization: Mapping[str, Any] = {}
-    for step in data.get("steps") or ():
-        if not isinstance(step, Mapping):
-            continue
-        change = _change(step)
-        if change is not None:
-            changes.append(change)
+    roster: Mapping[str, Any] = {}
+    for step in steps:
         op = str(step.get("op", ""))
         rtype, _ = _name(step)
-        if op in _DELETES or op == "delete-replaced":
-            continue
+        if op in _DELETES or op in ("delete-replaced", "create-replacement"):
+            continue  # a replace step carries the same new inputs
         inputs = _known(dict(_state(step, "newState")))
-        if op != "create-replacement":  # a replace step carries the same new inputs
-            resources.append((rtype, inputs))
+        resources.append((rtype, inputs))
         if rtype == ORGANIZATION_TYPE:
             organization = inputs
+        elif rtype == ROSTER_TYPE:
+            roster = inputs
+    forget = organization.get("on_delete") == "forget"
+    changes = [c for c in (_change(s, forget) for s in steps) if c is not None]
+    spelled = {str(u.get("login", "")).casefold(): str(u.get("login")) for u in organization.get("unmanaged") or ()
+               if isinstance(u, Mapping)}
+    changes += _authoritative(roster, spelled)
     order = {"grant": 0, "revoke": 1, "change": 2}
     changes.sort(key=lambda c: (order[c.action], c.kind, c.name.casefold()))
     return PreviewPlan(tuple(changes), tuple(resources), organization,

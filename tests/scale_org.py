@@ -16,7 +16,7 @@ from typing import Any
 
 from copilot_seats.live import LiveSnapshot
 from copilot_seats.policy_config import ORGANIZATION_TYPE, SEAT_TYPE, TEAM_TYPE
-from copilot_seats.pr_plan import REVOCATION_TYPE
+from copilot_seats.pr_plan import ROSTER_TYPE
 from copilot_seats.resources import DESIRED_FIELDS
 from copilot_seats.spec import SeatSpec, UserGrant
 from copilot_seats.stack_model import RunOptions, build_stack
@@ -70,20 +70,23 @@ def preview_document(base: SeatSpec | None, pr: SeatSpec, snapshot: LiveSnapshot
     options = RunOptions(stack="prod")
     new = build_stack(pr, snapshot, now, options)
     old = build_stack(base, snapshot, now, options) if base is not None else None
-    steps = [_step("same" if old else "create", ORGANIZATION_TYPE, pr.organization, new.organization,
-                   old.organization if old else None)]
-    for rtype, new_items, old_items in ((SEAT_TYPE, new.seats, old.seats if old else {}),
-                                        (TEAM_TYPE, new.teams, old.teams if old else {})):
-        old_by_key = {k.casefold(): (k, v) for k, v in old_items.items()}
-        for name, props in new_items.items():
-            before = old_by_key.pop(name.casefold(), None)
+    org, roster = new.organization, new.roster
+    assert roster is not None
+    steps = [_step("same" if old else "create", ORGANIZATION_TYPE, org.name, org.props,
+                   old.organization.props if old else None)]
+    for rtype, new_items, old_items in ((SEAT_TYPE, new.seats, old.seats if old else ()),
+                                        (TEAM_TYPE, new.teams, old.teams if old else ())):
+        old_by_name = {d.name: d.props for d in old_items}
+        for declared in new_items:
+            before = old_by_name.pop(declared.name, None)
             if before is None:
-                steps.append(_step("create", rtype, name, props, None))
+                steps.append(_step("create", rtype, declared.name, declared.props, None))
             else:
-                changed = any(props.get(f) != before[1].get(f) for f in DESIRED_FIELDS)
-                steps.append(_step("update" if changed else "same", rtype, name, props, before[1]))
-        steps += [_step("delete", rtype, name, None, props) for name, props in old_by_key.values()]
-    steps += [_step("create", REVOCATION_TYPE, name, props, None) for name, props in new.revocations.items()]
+                changed = any(declared.props.get(f) != before.get(f) for f in DESIRED_FIELDS)
+                steps.append(_step("update" if changed else "same", rtype, declared.name, declared.props, before))
+        steps += [_step("delete", rtype, name, None, props) for name, props in old_by_name.items()]
+    steps.append(_step("update" if old else "create", ROSTER_TYPE, roster.name, roster.props,
+                       old.roster.props if old and old.roster else None))
     summary: dict[str, int] = {}
     for step in steps:
         summary[step["op"]] = summary.get(step["op"], 0) + 1

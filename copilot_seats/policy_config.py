@@ -30,7 +30,9 @@ __all__ = [
     "MANDATORY",
     "MAX_STALE_DAYS",
     "ORGANIZATION_TYPE",
+    "PER_SEAT_POLICIES",
     "POLICIES",
+    "ROSTER_TYPE",
     "SEAT_TYPE",
     "TEAM_TYPE",
     "PolicySpec",
@@ -51,6 +53,15 @@ TEAM_TYPE: Final = "pulumi-python:dynamic/copilot:TeamGrant"
 """Type token of :class:`copilot_seats.resources.TeamGrant` (resource name = casefolded team slug)."""
 ORGANIZATION_TYPE: Final = "pulumi-python:dynamic/copilot:Organization"
 """Type token of :class:`copilot_seats.resources.Organization` (resource name ``organization``)."""
+ROSTER_TYPE: Final = "pulumi-python:dynamic/copilot:Roster"
+"""Type token of :class:`copilot_seats.resources.Roster`: registered after every seat and team, so
+the pack reports per-seat summaries when it is analyzed (see :mod:`copilot_seats.policy_pack`)."""
+
+_SUMMARIZE_ABOVE: Final = {
+    "type": "integer", "minimum": 0, "default": 20,
+    "description": "Up to this many violations get one each, at their seat; the rest are listed in one "
+                   "summary violation (a preview stays readable at thousands of seats).",
+}
 
 MAX_STALE_DAYS: Final = defaults.GITHUB_RETENTION_DAYS - defaults.REPORTING_LAG_DAYS
 """Upper bound of ``staleDays``: beyond it a null ``last_activity_at`` (GitHub forgets activity
@@ -99,6 +110,7 @@ POLICIES: tuple[PolicySpec, ...] = (
                 "description": "A seat with no reported activity is only stale once it was granted "
                                "more than this many days ago.",
             },
+            "summarizeAbove": _SUMMARIZE_ABOVE,
         },
     ),
     PolicySpec(
@@ -119,18 +131,21 @@ POLICIES: tuple[PolicySpec, ...] = (
         "Seats declared in seats.yaml that GitHub does not list, or lists as pending cancellation (drift).",
         ADVISORY,
         (SEAT_TYPE, TEAM_TYPE),
+        {"summarizeAbove": _SUMMARIZE_ABOVE},
     ),
     PolicySpec(
         "expired-grant",
         "seats.yaml entries whose `expires` date has passed: remove them, or extend the date.",
         ADVISORY,
         (SEAT_TYPE, TEAM_TYPE),
+        {"summarizeAbove": _SUMMARIZE_ABOVE},
     ),
     PolicySpec(
         "double-grant",
         "Users declared directly who also hold their seat through a team declared in seats.yaml.",
         ADVISORY,
         (SEAT_TYPE,),
+        {"summarizeAbove": _SUMMARIZE_ABOVE},
     ),
     PolicySpec(
         "seat-budget",
@@ -159,6 +174,11 @@ POLICIES: tuple[PolicySpec, ...] = (
     ),
 )
 """Every policy, in the order the pack registers them."""
+
+PER_SEAT_POLICIES: Final = tuple(p.name for p in POLICIES
+                                 if ORGANIZATION_TYPE not in p.resource_types and "summarizeAbove" in p.properties)
+"""Policies judged seat by seat that summarise above ``summarizeAbove`` (``unmanaged-seat`` judges
+the organization as a whole and summarises by itself)."""
 
 
 def policy_spec(name: str) -> PolicySpec:

@@ -19,20 +19,16 @@ from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from copilot_seats.policy_config import DISABLED, ORGANIZATION_TYPE, POLICIES, SEAT_TYPE, TEAM_TYPE
+from copilot_seats.policy_config import DISABLED, ORGANIZATION_TYPE, POLICIES, ROSTER_TYPE, SEAT_TYPE, TEAM_TYPE
 from copilot_seats.rules import RULES, UNKNOWN, Violation
 
 __all__ = [
-    "ROSTER_TYPE",
     "Change",
     "Finding",
     "PreviewPlan",
     "judge",
     "parse_preview",
 ]
-
-ROSTER_TYPE = "pulumi-python:dynamic/copilot:Roster"
-"""Type token of :class:`copilot_seats.resources.Roster` (authoritative revocations ride on it)."""
 
 _METADATA = ("owner", "reason", "expires", "cost_center", "stale_exemption_reason", "stale_exemption_until")
 """Desired fields a reviewer sees change (login and organization changes are replacements)."""

@@ -15,8 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from copilot_seats.live import LiveSnapshot
-from copilot_seats.policy_config import ORGANIZATION_TYPE, SEAT_TYPE, TEAM_TYPE
-from copilot_seats.pr_plan import ROSTER_TYPE
+from copilot_seats.policy_config import ORGANIZATION_TYPE, ROSTER_TYPE, SEAT_TYPE, TEAM_TYPE
 from copilot_seats.resources import DESIRED_FIELDS
 from copilot_seats.spec import SeatSpec, UserGrant
 from copilot_seats.stack_model import RunOptions, build_stack

@@ -147,7 +147,7 @@ def test_init_import_validate_preview_from_an_empty_directory(
     preview = run("pulumi", "preview", "--policy-pack", "policies", "--json", "--non-interactive")
     steps = json.loads(preview.stdout)["steps"]
     seats = {s["urn"].split("::")[-1] for s in steps if s["urn"].split("::")[-2].endswith("copilot:Seat")}
-    assert seats == {"Alice", "bob", "newbie"}
+    assert seats == {"alice", "bob", "newbie"}  # resource names are casefolded logins
     text = run("pulumi", "preview", "--policy-pack", "policies", "--non-interactive").stdout
     assert f"[advisory]  copilot-seats v{__version__}  stale-seat" in text, "the pack reports this release"
     assert not sim.writes, "a preview writes nothing"

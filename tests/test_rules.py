@@ -304,7 +304,7 @@ def test_pack_defaults_advisory_except_seat_management_setting() -> None:
 
 
 def test_config_defaults_and_float_coercion() -> None:
-    assert policy_spec("stale-seat").defaults() == {"staleDays": 60, "graceDays": 14}
+    assert policy_spec("stale-seat").defaults() == {"staleDays": 60, "graceDays": 14, "summarizeAbove": 20}
     assert policy_spec("seat-budget").defaults() == {}
     assert setting({"staleDays": 45.0}, "stale-seat", "staleDays") == 45
     assert isinstance(setting({"staleDays": 45.0}, "stale-seat", "staleDays"), int)

@@ -50,6 +50,15 @@ def test_console_script_lists_every_command() -> None:
         assert name in out
 
 
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
 def test_docs_linked_from_readme_exist() -> None:
     for link in re.findall(r"\]\((docs/[^)]+)\)", README):
-        assert (REPO / link).exists(), link
+        path, _, anchor = link.partition("#")
+        assert (REPO / path).exists(), link
+        if anchor:
+            headings = re.findall(r"(?m)^#+ (.+)$", (REPO / path).read_text())
+            assert anchor in {_slug(h) for h in headings}, link

@@ -7,6 +7,7 @@ from __future__ import annotations
 from copilot_seats.cli import edit  # noqa: F401
 from copilot_seats.cli import init  # noqa: F401
 from copilot_seats.cli import pr_comment  # noqa: F401
+from copilot_seats.cli import prune  # noqa: F401
 from copilot_seats.cli import report  # noqa: F401
 from copilot_seats.cli import simulate  # noqa: F401
 from copilot_seats.cli import validate  # noqa: F401

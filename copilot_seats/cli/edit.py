@@ -1,10 +1,9 @@
-"""``copilot-seats import`` and ``copilot-seats prune``: write seats.yaml from the live seats.
+"""``copilot-seats import``: write seats.yaml from the live seats (and the helpers ``prune`` shares).
 
-Both read GitHub through a read-only client (``GITHUB_TOKEN``, ``GITHUB_API_URL``) and edit
-seats.yaml only through :mod:`copilot_seats.seats_edit`, so every unrelated comment and line
-survives. Both re-validate the result with the loader before writing anything. Staleness is
-judged by :func:`copilot_seats.analysis.compare` (hence :func:`~copilot_seats.analysis.stale_reason`),
-the rule the ``stale-seat`` policy uses.
+``import`` and ``prune`` (:mod:`copilot_seats.cli.prune`) read GitHub through a read-only
+client (``GITHUB_TOKEN``, ``GITHUB_API_URL``) and edit seats.yaml only through
+:mod:`copilot_seats.seats_edit`, so every unrelated comment and line survives. Both re-validate
+the result with the loader before writing anything.
 
 Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid; 2 usage error
 (bad flags, org mismatch, refusing to overwrite, ``GITHUB_TOKEN`` unset); 3 GitHub API error.
@@ -24,7 +23,6 @@ from pathlib import Path
 import click
 
 from copilot_seats import defaults
-from copilot_seats.analysis import SeatRow, compare, is_exempt, stale_reason
 from copilot_seats.api import client_from_env
 from copilot_seats.cli import main
 from copilot_seats.errors import ApiError
@@ -36,13 +34,12 @@ from copilot_seats.seats_edit import (
     NewEntry,
     SeatsEditError,
     add_entries,
-    remove_entries,
     render_seats_file,
 )
 from copilot_seats.spec import SeatSpec
 
-__all__ = ["fetch_live", "import_command", "imported_file", "prune_command", "prune_summary", "seat_comment",
-           "team_comment"]
+__all__ = ["checked_file", "day", "editor", "fetch_live", "import_command", "imported_file", "seat_comment",
+           "team_comment", "verified", "write_atomically"]
 
 
 class _ApiFailure(click.ClickException):
@@ -61,7 +58,7 @@ def fetch_live(org: str, now: datetime) -> LiveSnapshot:
         raise _ApiFailure(f"could not read the Copilot seats of {org}: {exc}") from None
 
 
-def _checked(path: Path) -> CheckResult:
+def checked_file(path: Path) -> CheckResult:
     """Load ``path`` or stop with exit 1 listing every problem; warnings go to stderr."""
     result = check_file(path)
     for warning in result.warnings:
@@ -74,7 +71,7 @@ def _checked(path: Path) -> CheckResult:
     return result
 
 
-def _verify(text: str, path: Path) -> SeatSpec:
+def verified(text: str, path: Path) -> SeatSpec:
     """The spec of edited text; an invalid result is a bug, so refuse to write it (exit 1)."""
     result = check_spec(text, str(path))
     if result.spec is None:
@@ -83,7 +80,7 @@ def _verify(text: str, path: Path) -> SeatSpec:
     return result.spec
 
 
-def _write(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` atomically (a reader never sees half a file), keeping its permissions.
 
     A new file gets the usual ``0o666 & ~umask``. An unwritable location is exit 1, not a traceback.
@@ -108,11 +105,11 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
-def _day(moment: datetime | None) -> str:
+def day(moment: datetime | None) -> str:
     return moment.date().isoformat() if moment is not None else "never"
 
 
-def _editor(seat: LiveSeat) -> str:
+def editor(seat: LiveSeat) -> str:
     """``vscode/1.77.3/copilot/1.86.82`` -> ``vscode``."""
     return (seat.last_activity_editor or "").split("/")[0]
 
@@ -127,14 +124,14 @@ def seat_comment(seat: LiveSeat) -> str:
     if seat.last_activity_at is None:
         days = defaults.GITHUB_RETENTION_DAYS
         return f"no activity reported (never used, or idle > {days} days), {granted}"
-    editor = _editor(seat)
-    return f"last activity {_day(seat.last_activity_at)}{f' ({editor})' if editor else ''}, {granted}"
+    used = editor(seat)
+    return f"last activity {day(seat.last_activity_at)}{f' ({used})' if used else ''}, {granted}"
 
 
 def team_comment(seats: Sequence[LiveSeat]) -> str:
     """The trailing comment of an imported team: its seat count, latest activity, first grant."""
     active = [s.last_activity_at for s in seats if s.last_activity_at is not None]
-    latest = f"last activity {_day(max(active))}" if active else "no activity reported"
+    latest = f"last activity {day(max(active))}" if active else "no activity reported"
     first = min(s.created_at for s in seats).date().isoformat()
     return f"{len(seats)} seat(s) through this team, {latest}, granted {first}"
 
@@ -220,7 +217,7 @@ def import_command(output: Path, org: str | None, merge: bool, dry_run: bool, fo
     if merge:
         if not output.exists():
             raise click.UsageError(f"--merge: {output} does not exist (import without --merge first)")
-        existing = _checked(output).spec
+        existing = checked_file(output).spec
         assert existing is not None
         if org and org.casefold() != existing.organization.casefold():
             raise click.UsageError(
@@ -244,7 +241,7 @@ def import_command(output: Path, org: str | None, merge: bool, dry_run: bool, fo
     else:
         text, found = imported_file(org, snapshot, now)
         before = ""
-    _verify(text, output)
+    verified(text, output)
     added = f"{len(found.users)} user(s), {len(found.teams)} team(s)"
     notes = found.summary()
     if dry_run or to_stdout:
@@ -260,95 +257,6 @@ def import_command(output: Path, org: str | None, merge: bool, dry_run: bool, fo
         click.echo(f"import: {output} already declares every live seat{'; ' + notes if notes else ''}",
                    err=True)
         return
-    _write(output, text)
+    write_atomically(output, text)
     click.echo(f"import: {'added' if merge else 'wrote'} {added} {'to' if merge else 'in'} {output}"
                f"{'; ' + notes if notes else ''}", err=True)
-
-
-def _exempt_but_stale(row: SeatRow, now: datetime, stale_days: int, grace_days: int) -> bool:
-    """A declared user who would be stale without their (still valid) stale exemption."""
-    return (row.declared_directly and is_exempt(row.grant, now)
-            and stale_reason(row.seat, None, now, stale_days, grace_days) is not None)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _activity(seat: LiveSeat | None) -> str:
-    if seat is None or seat.last_activity_at is None:
-        return "none reported"
-    editor = _editor(seat)
-    return f"{_day(seat.last_activity_at)}{f' ({editor})' if editor else ''}"
-
-
-def prune_summary(path: str, removed: Sequence[SeatRow], kept_team: Sequence[SeatRow],
-                  exempt: Sequence[SeatRow], stale_days: int, grace_days: int, dry_run: bool) -> str:
-    """The Markdown summary of a prune, written to be a pull-request body."""
-    verb = "Would remove" if dry_run else "Removed"
-    out = ["## Prune stale Copilot seats", ""]
-    if removed:
-        out += [f"{verb} {len(removed)} user(s) from `{path}` whose Copilot seat is stale: no activity "
-                f"for more than {stale_days} days, or none reported and granted more than {grace_days} "
-                "days ago. This is the rule of the `stale-seat` policy; users with a valid "
-                "`stale_exemption` are kept. Merging revokes these seats (GitHub keeps access until "
-                "the end of the billing cycle).", "",
-                "| Login | Last activity | Granted | Why |", "|---|---|---|---|"]
-        out += [f"| `{r.login}` | {_activity(r.seat)} | {_day(r.seat.created_at if r.seat else None)} "
-                f"| {_cell(r.stale.message if r.stale else '')} |" for r in removed]
-    else:
-        out.append(f"No stale users to remove from `{path}` (threshold {stale_days} days, "
-                   f"grace {grace_days} days).")
-    if exempt:
-        out += ["", "Kept, stale but exempt:", ""]
-        out += [f"- `{r.login}`: {_cell(r.grant.stale_exemption.reason)} "
-                f"(until {r.grant.stale_exemption.until.isoformat()})"
-                for r in exempt if r.grant is not None and r.grant.stale_exemption is not None]
-    if kept_team:
-        out += ["", "Kept, stale but the seat comes through a team (removing the entry frees nothing):", ""]
-        out += [f"- `{r.login}` through team `{r.assigning_team}`" for r in kept_team]
-    out += ["", "_Generated by `copilot-seats prune`._"]
-    return "\n".join(out) + "\n"
-
-
-@main.command("prune")
-@click.option("--stale-days", type=click.IntRange(min=1), default=defaults.STALE_AFTER_DAYS,
-              show_default=True, help="a seat is stale after this many days without activity.")
-@click.option("--grace-days", type=click.IntRange(min=0), default=defaults.GRACE_DAYS, show_default=True,
-              help="a seat with no reported activity is stale only when granted longer ago than this.")
-@click.option("--seats", "seats_path", default="seats.yaml", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="seats file to prune.")
-@click.option("--dry-run", is_flag=True, help="print the summary; leave the file unchanged.")
-def prune_command(stale_days: int, grace_days: int, seats_path: Path, dry_run: bool) -> None:
-    """Remove stale users from seats.yaml and print a Markdown summary (a pull-request body).
-
-    Staleness is the `stale-seat` policy's rule; users with a valid `stale_exemption` are
-    kept, and teams are never pruned. Comments and formatting of the file are preserved.
-    Reads GITHUB_TOKEN and GITHUB_API_URL; never writes to GitHub.
-    """
-    if not seats_path.exists():
-        raise click.UsageError(f"{seats_path} does not exist")
-    spec = _checked(seats_path).spec
-    assert spec is not None
-    now = datetime.now(UTC)
-    snapshot = fetch_live(spec.organization, now)
-    rows = compare(spec, snapshot, now, stale_days, grace_days).rows
-    stale = [r for r in rows if r.declared_directly and r.stale is not None]
-    removed = [r for r in stale if r.assigning_team is None]
-    kept_team = [r for r in stale if r.assigning_team is not None]
-    exempt = [r for r in rows if _exempt_but_stale(r, now, stale_days, grace_days)]
-    if removed:
-        before = seats_path.read_text(encoding="utf-8")
-        grants = {u.key: u.login for u in spec.users}
-        try:
-            text = remove_entries(before, "users", [grants[r.key] for r in removed])
-        except SeatsEditError as exc:
-            raise click.ClickException(f"{seats_path}: {exc}") from None
-        _verify(text, seats_path)
-        if not dry_run:
-            _write(seats_path, text)
-    click.echo(prune_summary(str(seats_path), removed, kept_team, exempt, stale_days, grace_days, dry_run),
-               nl=False)
-    action = "would remove" if dry_run else "removed"
-    click.echo(f"prune: {action} {len(removed)} stale user(s) from {seats_path}", err=True)
-

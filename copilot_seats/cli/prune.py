@@ -1,0 +1,210 @@
+"""``copilot-seats prune``: remove stale (and, with ``--expired``, expired) entries from seats.yaml.
+
+Staleness is judged by :func:`copilot_seats.analysis.compare` (hence
+:func:`~copilot_seats.analysis.stale_reason`), the rule the ``stale-seat`` policy uses. One run
+revokes at most ``--max`` seats, stalest first; the default is the mass-removal guard's limit
+(:func:`copilot_seats.planning.removal_limit` over the declared seats), so the PR a prune opens
+passes the guard when it is previewed and applied, and the summary says how many stale users
+wait for the next run. The file is edited only through :mod:`copilot_seats.seats_edit` and
+re-validated before it is written.
+
+Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid; 2 usage error;
+3 GitHub API error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from copilot_seats import defaults
+from copilot_seats.analysis import SeatRow, compare, is_exempt, stale_reason
+from copilot_seats.cli import main
+from copilot_seats.cli.edit import checked_file, day, editor, fetch_live, verified, write_atomically
+from copilot_seats.live import LiveSeat
+from copilot_seats.planning import removal_limit
+from copilot_seats.seat_state import active
+from copilot_seats.seats_edit import SeatsEditError, remove_entries
+from copilot_seats.spec import SeatSpec
+
+__all__ = ["PrunePlan", "plan_prune", "prune_command", "prune_summary"]
+
+
+def _exempt_but_stale(row: SeatRow, now: datetime, stale_days: int, grace_days: int) -> bool:
+    """A declared user who would be stale without their (still valid) stale exemption."""
+    return (row.declared_directly and is_exempt(row.grant, now)
+            and stale_reason(row.seat, None, now, stale_days, grace_days) is not None)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _activity(seat: LiveSeat | None) -> str:
+    if seat is None or seat.last_activity_at is None:
+        return "none reported"
+    used = editor(seat)
+    return f"{day(seat.last_activity_at)}{f' ({used})' if used else ''}"
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """What one prune removes, what it keeps, and what waits for the next run.
+
+    :param removed: stale users removed, stalest first.
+    :param expired: entries (users, and teams as ``team <slug>``) removed because ``expires`` passed.
+    :param deferred: stale users not removed because the run's limit was reached (next run).
+    :param limit: most seats this prune may revoke (``--max``; default: the mass-removal guard's limit).
+    :param revoking: seats the removals revoke (what the guard counts when the PR is applied).
+    """
+
+    removed: tuple[SeatRow, ...]
+    expired: tuple[str, ...]
+    deferred: tuple[SeatRow, ...]
+    limit: int
+    revoking: int
+
+
+def _staleness(row: SeatRow) -> tuple[datetime, datetime]:
+    """Sort key, stalest first: no activity reported before the oldest activity; then oldest grant."""
+    assert row.seat is not None
+    floor = datetime.min.replace(tzinfo=UTC)
+    return row.seat.last_activity_at or floor, row.seat.created_at
+
+
+def plan_prune(spec: SeatSpec, rows: Sequence[SeatRow], expired_users: Sequence[str], expired_teams: Sequence[str],
+               limit: int) -> PrunePlan:
+    """Choose the removals: expired entries first (they carry an explicit end), then stale users,
+    stalest first, while the seats they revoke stay within ``limit`` (the guard's count: a user's
+    active direct seat, a team's active seats not declared directly). Entries that revoke nothing
+    always fit."""
+    by_key = {r.key: r for r in rows}
+    budget = limit
+    expired: list[str] = []
+    removed_keys: set[str] = set()
+    for login in expired_users:
+        row = by_key.get(login.casefold())
+        cost = 1 if row is not None and row.assigning_team is None and active(row.seat) else 0
+        if cost <= budget:
+            budget -= cost
+            expired.append(login)
+            removed_keys.add(login.casefold())
+    for slug in expired_teams:
+        cost = sum(1 for r in rows if r.assigning_team == slug.casefold() and active(r.seat)
+                   and not r.declared_directly)
+        if cost <= budget:
+            budget -= cost
+            expired.append(f"team {slug}")
+    stale = sorted((r for r in rows if r.declared_directly and r.stale is not None and r.assigning_team is None
+                    and r.seat is not None and r.key not in removed_keys), key=_staleness)
+    removed: list[SeatRow] = []
+    deferred: list[SeatRow] = []
+    for row in stale:
+        if budget >= 1:
+            budget -= 1
+            removed.append(row)
+        else:
+            deferred.append(row)
+    return PrunePlan(tuple(removed), tuple(expired), tuple(deferred), limit, limit - budget)
+
+
+def prune_summary(path: str, plan: PrunePlan, kept_team: Sequence[SeatRow],
+                  exempt: Sequence[SeatRow], stale_days: int, grace_days: int, dry_run: bool) -> str:
+    """The Markdown summary of a prune, written to be a pull-request body."""
+    verb = "Would remove" if dry_run else "Removed"
+    removed = plan.removed
+    out = ["## Prune stale Copilot seats", ""]
+    if removed:
+        out += [f"{verb} {len(removed)} user(s) from `{path}` whose Copilot seat is stale: no activity "
+                f"for more than {stale_days} days, or none reported and granted more than {grace_days} "
+                "days ago. This is the rule of the `stale-seat` policy; users with a valid "
+                "`stale_exemption` are kept. Merging revokes these seats (GitHub keeps access until "
+                "the end of the billing cycle). Stalest first.", "",
+                "| Login | Last activity | Granted | Why |", "|---|---|---|---|"]
+        out += [f"| `{r.login}` | {_activity(r.seat)} | {day(r.seat.created_at if r.seat else None)} "
+                f"| {_cell(r.stale.message if r.stale else '')} |" for r in removed]
+    else:
+        out.append(f"No stale users to remove from `{path}` (threshold {stale_days} days, "
+                   f"grace {grace_days} days).")
+    if plan.expired:
+        out += ["", f"{verb} {len(plan.expired)} entr{'y' if len(plan.expired) == 1 else 'ies'} whose "
+                "`expires` date has passed:", ""]
+        out += [f"- `{name.removeprefix('team ')}`{' (team)' if name.startswith('team ') else ''}"
+                for name in plan.expired]
+    out += ["", f"This PR revokes {plan.revoking} seat(s); one run may revoke at most {plan.limit} "
+            "(`--max`, by default the mass-removal guard's limit), so its preview passes the guard."]
+    if plan.deferred:
+        out += [f"**{len(plan.deferred)} more stale user(s) remain for the next run** (stalest first: "
+                + ", ".join(f"`{r.login}`" for r in plan.deferred[:20])
+                + (" …" if len(plan.deferred) > 20 else "") + ")."]
+    if exempt:
+        out += ["", "Kept, stale but exempt:", ""]
+        out += [f"- `{r.login}`: {_cell(r.grant.stale_exemption.reason)} "
+                f"(until {r.grant.stale_exemption.until.isoformat()})"
+                for r in exempt if r.grant is not None and r.grant.stale_exemption is not None]
+    if kept_team:
+        out += ["", "Kept, stale but the seat comes through a team (removing the entry frees nothing):", ""]
+        out += [f"- `{r.login}` through team `{r.assigning_team}`" for r in kept_team]
+    out += ["", "_Generated by `copilot-seats prune`._"]
+    return "\n".join(out) + "\n"
+
+
+@main.command("prune")
+@click.option("--stale-days", type=click.IntRange(min=1), default=defaults.STALE_AFTER_DAYS,
+              show_default=True, help="a seat is stale after this many days without activity.")
+@click.option("--grace-days", type=click.IntRange(min=0), default=defaults.GRACE_DAYS, show_default=True,
+              help="a seat with no reported activity is stale only when granted longer ago than this.")
+@click.option("--seats", "seats_path", default="seats.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="seats file to prune.")
+@click.option("--max", "max_revocations", type=click.IntRange(min=0), default=None,
+              help="revoke at most N seats (stalest first); default: what the mass-removal guard allows in "
+                   "one run, the larger of 10 and 10% of the declared seats.")
+@click.option("--expired", is_flag=True, help="also remove users and teams whose `expires` date has passed.")
+@click.option("--dry-run", is_flag=True, help="print the summary; leave the file unchanged.")
+def prune_command(stale_days: int, grace_days: int, seats_path: Path, max_revocations: int | None,
+                  expired: bool, dry_run: bool) -> None:
+    """Remove stale users from seats.yaml and print a Markdown summary (a pull-request body).
+
+    Staleness is the `stale-seat` policy's rule; users with a valid `stale_exemption` are
+    kept, and teams are never pruned as stale. At most --max seats are revoked per run,
+    stalest first, so the PR's preview passes the mass-removal guard; the summary says how
+    many remain for the next run. Comments and formatting of the file are preserved. Reads
+    GITHUB_TOKEN and GITHUB_API_URL; never writes to GitHub.
+    """
+    if not seats_path.exists():
+        raise click.UsageError(f"{seats_path} does not exist")
+    spec = checked_file(seats_path).spec
+    assert spec is not None
+    now = datetime.now(UTC)
+    snapshot = fetch_live(spec.organization, now)
+    cmp = compare(spec, snapshot, now, stale_days, grace_days)
+    rows = cmp.rows
+    limit = max_revocations if max_revocations is not None else removal_limit(
+        cmp.declared_count, defaults.MAX_REMOVAL_COUNT, defaults.MAX_REMOVAL_FRACTION)
+    plan = plan_prune(spec, rows, cmp.expired if expired else (), cmp.expired_teams if expired else (), limit)
+    kept_team = [r for r in rows if r.declared_directly and r.stale is not None and r.assigning_team is not None]
+    exempt = [r for r in rows if _exempt_but_stale(r, now, stale_days, grace_days)]
+    users = [r.login for r in plan.removed] + [n for n in plan.expired if not n.startswith("team ")]
+    teams = [n.removeprefix("team ") for n in plan.expired if n.startswith("team ")]
+    if users or teams:
+        before = seats_path.read_text(encoding="utf-8")
+        grants = {u.key: u.login for u in spec.users}
+        slugs = {t.key: t.slug for t in spec.teams}
+        try:
+            text = remove_entries(before, "users", [grants[u.casefold()] for u in users]) if users else before
+            text = remove_entries(text, "teams", [slugs[t.casefold()] for t in teams]) if teams else text
+        except SeatsEditError as exc:
+            raise click.ClickException(f"{seats_path}: {exc}") from None
+        verified(text, seats_path)
+        if not dry_run:
+            write_atomically(seats_path, text)
+    click.echo(prune_summary(str(seats_path), plan, kept_team, exempt, stale_days, grace_days, dry_run), nl=False)
+    action = "would remove" if dry_run else "removed"
+    rest = f"; {len(plan.deferred)} more stale user(s) left for the next run" if plan.deferred else ""
+    click.echo(f"prune: {action} {len(plan.removed)} stale user(s)"
+               f"{f' and {len(plan.expired)} expired entr(ies)' if plan.expired else ''} from {seats_path}"
+               f" (revoking {plan.revoking} of at most {plan.limit} seat(s)){rest}", err=True)

@@ -1,0 +1,111 @@
+"""``prune --max`` (default: the guard's limit), stalest first, and ``--expired``.
+
+The weekly prune used to remove every stale user at once, so its PR always failed the
+mass-removal guard. Now one run revokes at most what the guard allows; the summary says how many
+wait for the next run. On the real engine: prune -> preview passes the guard, while removing
+every stale user at once is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import RunningSimulator
+from engine import PulumiWorkspace
+from scale_org import login, scale_fixture, seats_yaml
+
+from copilot_seats.loader import parse_spec
+from copilot_seats.planning import removal_limit
+from copilot_seats.seats_edit import entry_names
+
+CLI = Path(sys.executable).parent / "copilot-seats"
+
+
+def _prune(sim: RunningSimulator, seats: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLI), "prune", "--seats", str(seats), *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **sim.env()}, check=False)
+
+
+def _stale_count(summary: str) -> int:
+    return len(re.findall(r"(?m)^\| `dev-\d{5}` \|", summary))
+
+
+@pytest.fixture
+def org(make_simulator: Callable[..., RunningSimulator]) -> RunningSimulator:
+    return make_simulator(scale_fixture(300))
+
+
+def test_default_max_is_the_guard_limit_and_the_stalest_go_first(org: RunningSimulator, tmp_path: Path) -> None:
+    seats = tmp_path / "seats.yaml"
+    seats.write_text(seats_yaml("bigco", [login(i) for i in range(250)]))
+    result = _prune(org, seats)
+    assert result.returncode == 0, result.stderr
+    limit = removal_limit(250, 10, 0.1)
+    assert limit == 25 and _stale_count(result.stdout) == limit
+    remaining = re.search(r"\*\*(\d+) more stale user\(s\) remain for the next run\*\*", result.stdout)
+    assert remaining and int(remaining.group(1)) > 0
+    kept = set(entry_names(seats.read_text(), "users"))
+    assert len(kept) == 250 - limit
+    removed = [m for m in re.findall(r"(?m)^\| `(dev-\d{5})` \| ([^|]+) \|", result.stdout)]
+    # no activity reported (never used, or idle past 90 days) is stalest: those go first
+    assert all(activity.strip() == "none reported" for _, activity in removed)
+    assert f"This PR revokes {limit} seat(s); one run may revoke at most {limit}" in result.stdout
+    parse_spec(seats.read_text())  # still valid
+
+
+def test_explicit_max_and_the_next_run_takes_the_rest(org: RunningSimulator, tmp_path: Path) -> None:
+    seats = tmp_path / "seats.yaml"
+    seats.write_text(seats_yaml("bigco", [login(i) for i in range(250)]))
+    first = _prune(org, seats, "--max", "7")
+    assert first.returncode == 0 and _stale_count(first.stdout) == 7
+    left = int(re.search(r"\*\*(\d+) more stale", first.stdout).group(1))  # type: ignore[union-attr]
+    everything = _prune(org, seats, "--max", "1000")
+    assert _stale_count(everything.stdout) == left and "more stale user(s) remain" not in everything.stdout
+    assert _prune(org, seats).stdout.count("No stale users to remove") == 1
+
+
+def test_expired_entries_go_too_within_the_same_limit(org: RunningSimulator, tmp_path: Path) -> None:
+    seats = tmp_path / "seats.yaml"
+    text = seats_yaml("bigco", [login(i) for i in range(1, 250)])
+    text = text.replace(f"  {login(1)}:\n    owner: eng", f"  {login(1)}:\n    expires: 2020-01-01\n    owner: eng")
+    text += "  left-already:\n    expires: 2020-01-01\n"
+    seats.write_text(text)
+    plain = _prune(org, seats, "--dry-run", "--max", "0")
+    assert "whose `expires` date has passed" not in plain.stdout
+    result = _prune(org, seats, "--expired", "--max", "1")
+    assert result.returncode == 0, result.stderr
+    assert "Removed 2 entries whose `expires` date has passed" in result.stdout
+    assert f"- `{login(1)}`" in result.stdout and "- `left-already`" in result.stdout
+    assert _stale_count(result.stdout) == 0, "the one seat the limit allows went to the expired grant"
+    names = entry_names(seats.read_text(), "users")
+    assert login(1) not in names and "left-already" not in names
+
+
+@pytest.mark.engine
+def test_prune_then_preview_passes_the_guard(make_simulator: Callable[..., RunningSimulator], tmp_path: Path) -> None:
+    n = 120
+    sim = make_simulator(scale_fixture(n))
+    text = seats_yaml("bigco", [login(i) for i in range(n)])
+    ws = PulumiWorkspace(tmp_path, text, extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0"})
+    ws.init_stack("test")
+    assert ws.up().returncode == 0
+    seats = ws.project / "seats.yaml"
+
+    everything = _prune(sim, seats, "--max", "10000", "--dry-run")
+    assert _stale_count(everything.stdout) > removal_limit(n, 10, 0.1), "more stale users than one run may revoke"
+
+    pruned = _prune(sim, seats)
+    assert pruned.returncode == 0 and _stale_count(pruned.stdout) == removal_limit(n, 10, 0.1)
+    preview = ws.preview()
+    assert preview.returncode == 0, preview  # the guard lets it through
+
+    seats.write_text(text)
+    assert _prune(sim, seats, "--max", "10000").returncode == 0
+    refused = ws.preview()
+    assert refused.returncode != 0 and "refusing to revoke" in refused.output

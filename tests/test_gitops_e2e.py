@@ -9,6 +9,8 @@ the workflow files (tests/test_workflows.py) and run here.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -44,6 +46,28 @@ def run_command(command: WorkflowCommand, ws: PulumiWorkspace, sim: RunningSimul
     proc = subprocess.run([str(CLI), *argv[1:]], cwd=ws.project, capture_output=True, text=True, timeout=300,
                           env={**ws.env, **sim.env()}, check=False)
     return PulumiResult(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+
+
+def git_repo(project: Path, first_subject: str) -> Callable[[str], str]:
+    """Make ``project`` a git repository (first commit: the current files); returns a function
+    that commits seats.yaml as a merge of a pull request and returns the commit's SHA."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "merger", "GIT_AUTHOR_EMAIL": "m@example.invalid",
+           "GIT_COMMITTER_NAME": "merger", "GIT_COMMITTER_EMAIL": "m@example.invalid"}
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=project, env=env, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    (project / ".gitignore").write_text("policies/__pycache__/\n")
+
+    def merge(subject: str) -> str:
+        git("add", "-A")
+        git("commit", "-qm", subject)
+        return git("rev-parse", "HEAD")
+
+    merge(first_subject)
+    return merge
 
 
 def workflow(name: str, sub: str) -> list[WorkflowCommand]:
@@ -126,23 +150,35 @@ def test_seat_request_rollback_and_prune_each_show_as_one_seat_step(tmp_path: Pa
                                                                      sim: RunningSimulator) -> None:
     ws, imported = bootstrap(tmp_path, sim)
     seats = ws.project / "seats.yaml"
+    merge = git_repo(ws.project, "Merge pull request #1 from acme/import")
 
     # a seat request: one line added in a pull request
     seats.write_text(add_entries(imported, "users", [NewEntry("frank", "requested for the API rewrite")]))
     assert seat_steps(ws) == {(SEAT, "frank"): "create"}
     assert ws.preview("--expect-no-changes").returncode != 0
+    sha = merge("Merge pull request #2 from acme/frank")
     for command in workflow(APPLY, "pulumi up"):
-        result = run_command(command, ws, sim)
+        result = run_command(command, ws, sim, MESSAGE=f"seats: PR #2 by alice, approved by bob, merge commit {sha}")
         assert result.returncode == 0, result
     assert "frank" in direct_and_team_seats(sim)[0]
 
     # the rollback: git revert of that change, merged, applied
     seats.write_text(imported)
     assert seat_steps(ws) == {(SEAT, "frank"): "delete"}
+    sha = merge("Revert frank's seat (#3)")
     for command in workflow(APPLY, "pulumi up"):
-        assert run_command(command, ws, sim).returncode == 0
+        assert run_command(command, ws, sim, MESSAGE=f"seats: PR #3 by carol, approved by bob, merge commit "
+                                                     f"{sha}").returncode == 0
     assert "frank" not in direct_and_team_seats(sim)[0]
     assert ws.preview("--expect-no-changes").returncode == 0
+
+    # the audit trail: who granted frank's seat, when, approved by whom, and who took it away
+    audit = subprocess.run([str(CLI), "audit", "--login", "frank", "--stack", STACK, "--format", "csv"],
+                           cwd=ws.project, capture_output=True, text=True, timeout=300, env=ws.env, check=False)
+    assert audit.returncode == 0, audit.stderr
+    rows = list(csv.DictReader(io.StringIO(audit.stdout)))
+    assert [(r["change"], r["pull_request"]) for r in rows] == [("granted", "2"), ("revoked", "3")]
+    assert all(r["applied_by_update"] and "approved by bob" in r["applied"] for r in rows)
 
     # the weekly prune: bob has never used his seat in 200 days
     for command in workflow(PRUNE, "copilot-seats prune"):

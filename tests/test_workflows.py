@@ -156,7 +156,12 @@ def test_pull_request_workflow_validates_previews_with_the_pack_and_comments() -
 def test_push_to_main_runs_up_one_at_a_time() -> None:
     workflow = load_workflow(APPLY)
     assert workflow["on"]["push"]["branches"] == ["main"] and "seats.yaml" in workflow["on"]["push"]["paths"]
-    assert "pulumi up --yes --policy-pack policies --non-interactive" in _lines(APPLY)
+    assert "pulumi up --yes --policy-pack policies --non-interactive --message $MESSAGE" in _lines(APPLY)
+    steps = _jobs(workflow)["up"]["steps"]
+    apply = next(s for s in steps if s.get("name") == "Apply")
+    assert apply["env"]["MESSAGE"] == "${{ steps.pr.outputs.message }}", "every apply records its pull request"
+    pr = next(s for s in steps if s.get("id") == "pr")
+    assert "approved by" in pr["run"] and steps.index(pr) < steps.index(apply)
     assert workflow["concurrency"]["cancel-in-progress"] is False
     assert workflow["concurrency"]["group"].startswith("seats-apply-")
 

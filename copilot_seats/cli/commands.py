@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 # One line per subcommand module (keep sorted).
+from copilot_seats.cli import audit  # noqa: F401
 from copilot_seats.cli import chargeback  # noqa: F401
 from copilot_seats.cli import edit  # noqa: F401
 from copilot_seats.cli import init  # noqa: F401

@@ -204,12 +204,19 @@ def compare(
     now: datetime,
     stale_days: int = defaults.STALE_AFTER_DAYS,
     grace_days: int = defaults.GRACE_DAYS,
+    remembered: Mapping[str, datetime] | None = None,
 ) -> Comparison:
-    """Join ``spec`` with ``snapshot`` at ``now``: rows and drift sets (see :class:`Comparison`)."""
+    """Join ``spec`` with ``snapshot`` at ``now``: rows and drift sets (see :class:`Comparison`).
+
+    :param remembered: last activity per login key that the stack remembers past GitHub's 90-day
+        retention (:mod:`copilot_seats.stack_memory`), so ``report`` and ``prune`` judge staleness
+        as the pack does.
+    """
     users = {u.key: u for u in spec.users}
     teams = {t.key: t for t in spec.teams}
     keys = sorted(set(users) | set(snapshot.seats))
-    rows = tuple(_row(key, users, teams, snapshot.seats.get(key), now, stale_days, grace_days)
+    memory = remembered or {}
+    rows = tuple(_row(key, users, teams, snapshot.seats.get(key), now, stale_days, grace_days, memory.get(key))
                  for key in keys)
     today = now.date()
     by_team = team_standings(teams, snapshot.seats.values())
@@ -234,7 +241,7 @@ def compare(
 
 
 def _row(key: str, users: Mapping[str, UserGrant], teams: Mapping[str, TeamGrant], seat: LiveSeat | None,
-         now: datetime, stale_days: int, grace_days: int) -> SeatRow:
+         now: datetime, stale_days: int, grace_days: int, remembered: datetime | None = None) -> SeatRow:
     user = users.get(key)
     team = teams.get(seat.assigning_team) if seat is not None and seat.assigning_team else None
     grant: Grant | None = user if user is not None else team
@@ -248,7 +255,7 @@ def _row(key: str, users: Mapping[str, UserGrant], teams: Mapping[str, TeamGrant
         assigning_team=seat.assigning_team if seat is not None else None,
         seat=seat,
         grant=grant,
-        stale=stale_reason(seat, grant, now, stale_days, grace_days),
+        stale=stale_reason(seat, grant, now, stale_days, grace_days, remembered),
         standing=standing(seat, user is not None, teams.keys()),
     )
 

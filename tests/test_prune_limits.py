@@ -109,3 +109,48 @@ def test_prune_then_preview_passes_the_guard(make_simulator: Callable[..., Runni
     assert _prune(sim, seats, "--max", "10000").returncode == 0
     refused = ws.preview()
     assert refused.returncode != 0 and "refusing to revoke" in refused.output
+
+
+def test_remembered_activity_is_read_from_a_stack_export() -> None:
+    from copilot_seats.policy_config import SEAT_TYPE
+    from copilot_seats.stack_memory import remembered_activity
+
+    export = {"deployment": {"resources": [
+        {"type": SEAT_TYPE, "inputs": {"login": "Alice", "remembered_last_activity_at": "2026-08-01T10:00:00Z"}},
+        {"type": SEAT_TYPE, "inputs": {"login": "bob", "remembered_last_activity_at": None}},
+        {"type": SEAT_TYPE, "inputs": {"login": "eve", "remembered_last_activity_at": "not a date"}},
+        {"type": "pulumi:pulumi:Stack", "inputs": {"login": "x", "remembered_last_activity_at": "2026-01-01"}},
+    ]}}
+    assert {k: v.date().isoformat() for k, v in remembered_activity(export).items()} == {"alice": "2026-08-01"}
+
+
+@pytest.mark.engine
+def test_prune_and_report_use_the_activity_the_stack_remembers(
+        make_simulator: Callable[..., RunningSimulator], tmp_path: Path) -> None:
+    fixture = {"organizations": [{"login": "bigco", "seat_management_setting": "assign_selected",
+                                  "plan_type": "business", "seats": [
+                                      {"login": "old-timer", "created_at": {"days_ago": 300},
+                                       "last_activity_at": {"days_ago": 80}},
+                                      {"login": "active", "created_at": {"days_ago": 300},
+                                       "last_activity_at": {"days_ago": 1}}]}]}
+    sim = make_simulator(fixture)
+    ws = PulumiWorkspace(tmp_path, seats_yaml("bigco", ["old-timer", "active"]),
+                         extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0"})
+    ws.init_stack("test")
+    assert ws.up().returncode == 0
+    sim.state.orgs["bigco"].seats["old-timer"].last_activity_at = None  # GitHub's 90-day null
+    seats = ws.project / "seats.yaml"
+
+    def run(*argv: str) -> str:
+        proc = subprocess.run([str(CLI), *argv], cwd=ws.project, capture_output=True, text=True, timeout=300,
+                              env={**ws.env, **sim.env()}, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    plain = run("prune", "--seats", str(seats), "--dry-run")
+    assert "| `old-timer` | none reported |" in plain and "no activity reported" in plain
+    remembered = run("prune", "--seats", str(seats), "--dry-run", "--stack", "test")
+    assert "remembered; GitHub now reports null" in remembered
+    report = run("report", "--seats", str(seats), "--format", "csv", "--stack", "test")
+    assert "remembered; GitHub now reports null" in report
+    assert not [w for w in sim.writes if w.method == "DELETE"]

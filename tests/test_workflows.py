@@ -207,7 +207,7 @@ WRITE_SECRETS = {"COPILOT_SEATS_WRITE_APP_KEY", "COPILOT_SEATS_WRITE_TOKEN"}
 JOB_SECRETS = {
     (PREVIEW, "preview"): (READ_ENV, STATE_SECRETS | READ_SECRETS),
     (DRIFT, "drift"): (READ_ENV, STATE_SECRETS | READ_SECRETS),
-    (PRUNE, "prune"): (READ_ENV, READ_SECRETS | {"SEATS_PR_TOKEN"}),
+    (PRUNE, "prune"): (READ_ENV, STATE_SECRETS | READ_SECRETS | {"SEATS_PR_TOKEN"}),
     (APPLY, "up"): (WRITE_ENV, STATE_SECRETS | WRITE_SECRETS),
 }
 """Every job of every workflow, the environment it runs in, and exactly the secrets it references."""
@@ -385,7 +385,7 @@ def test_self_managed_backends_get_oidc_credentials(scheme: str, action: str) ->
     steps = _setup_action()["runs"]["steps"]
     found = [s for s in steps if s.get("uses", "").startswith(action)]
     assert len(found) == 1 and found[0]["if"] == f"startsWith(inputs.backend-url, '{scheme}')"
-    for name, job in ((PREVIEW, "preview"), (APPLY, "up"), (DRIFT, "drift")):
+    for name, job in ((PREVIEW, "preview"), (APPLY, "up"), (DRIFT, "drift"), (PRUNE, "prune")):
         spec = _jobs(load_workflow(name))[job]
         assert spec["permissions"]["id-token"] == "write", name
         setup = next(s for s in spec["steps"] if s.get("uses") == "./.github/actions/setup")

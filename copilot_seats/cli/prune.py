@@ -30,6 +30,7 @@ from copilot_seats.planning import removal_limit
 from copilot_seats.seat_state import active
 from copilot_seats.seats_edit import SeatsEditError, remove_entries
 from copilot_seats.spec import SeatSpec
+from copilot_seats.stack_memory import StackMemoryError, read_remembered_activity
 
 __all__ = ["PrunePlan", "plan_prune", "prune_command", "prune_summary"]
 
@@ -153,6 +154,13 @@ def prune_summary(path: str, plan: PrunePlan, kept_team: Sequence[SeatRow],
     return "\n".join(out) + "\n"
 
 
+def _remembered(stack: str, seats_path: Path) -> dict[str, datetime]:
+    try:
+        return read_remembered_activity(stack, seats_path.resolve().parent)
+    except StackMemoryError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @main.command("prune")
 @click.option("--stale-days", type=click.IntRange(min=1), default=defaults.STALE_AFTER_DAYS,
               show_default=True, help="a seat is stale after this many days without activity.")
@@ -164,9 +172,11 @@ def prune_summary(path: str, plan: PrunePlan, kept_team: Sequence[SeatRow],
               help="revoke at most N seats (stalest first); default: what the mass-removal guard allows in "
                    "one run, the larger of 10 and 10% of the declared seats.")
 @click.option("--expired", is_flag=True, help="also remove users and teams whose `expires` date has passed.")
+@click.option("--stack", default=None,
+              help="use the activity this stack remembers past GitHub's 90 days (as the stale-seat policy does).")
 @click.option("--dry-run", is_flag=True, help="print the summary; leave the file unchanged.")
 def prune_command(stale_days: int, grace_days: int, seats_path: Path, max_revocations: int | None,
-                  expired: bool, dry_run: bool) -> None:
+                  expired: bool, stack: str | None, dry_run: bool) -> None:
     """Remove stale users from seats.yaml and print a Markdown summary (a pull-request body).
 
     Staleness is the `stale-seat` policy's rule; users with a valid `stale_exemption` are
@@ -181,7 +191,8 @@ def prune_command(stale_days: int, grace_days: int, seats_path: Path, max_revoca
     assert spec is not None
     now = datetime.now(UTC)
     snapshot = fetch_live(spec.organization, now)
-    cmp = compare(spec, snapshot, now, stale_days, grace_days)
+    remembered = _remembered(stack, seats_path) if stack else None
+    cmp = compare(spec, snapshot, now, stale_days, grace_days, remembered)
     rows = cmp.rows
     limit = max_revocations if max_revocations is not None else removal_limit(
         cmp.declared_count, defaults.MAX_REMOVAL_COUNT, defaults.MAX_REMOVAL_FRACTION)

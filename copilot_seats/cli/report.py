@@ -63,8 +63,10 @@ class _Progress:
               help="Show page progress on stderr (default: only when stderr is a terminal).")
 @click.option("--fail-on-drift", is_flag=True,
               help="Exit 1 when a seat is unmanaged or a declared one is missing.")
+@click.option("--stack", default=None,
+              help="Use the activity this stack remembers past GitHub's 90 days (as the stale-seat policy does).")
 def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, seat_price: float | None,
-           fmt: str, output: Path | None, progress: bool | None, fail_on_drift: bool) -> None:
+           fmt: str, output: Path | None, progress: bool | None, fail_on_drift: bool, stack: str | None) -> None:
     """Report live Copilot seats against seats.yaml: totals, estimated monthly cost, users by last
     activity, stale seats, drift both ways (unmanaged / missing) and pending cancellations.
 
@@ -105,7 +107,15 @@ def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, 
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_API)
     ticker.done()
-    comparison = compare(spec, snapshot, now, stale_days, grace_days)
+    remembered = None
+    if stack:
+        from copilot_seats.stack_memory import StackMemoryError, read_remembered_activity
+        try:
+            remembered = read_remembered_activity(stack, seats_path.resolve().parent)
+        except StackMemoryError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+    comparison = compare(spec, snapshot, now, stale_days, grace_days, remembered)
     data = report_data(comparison, snapshot, estimated_monthly_cost(snapshot, spec.settings),
                        price_of(spec.settings))
     text = render(fmt, data)

@@ -175,7 +175,8 @@ def _plan_section(data: CommentInput, budget: int) -> str:
             if not chosen:
                 continue
             body += ["", f"**{_VERB[action]} ({len(chosen)})**", ""]
-            body += _table(chosen, live) if by_action else _grouped(chosen, budget // 3)
+            share = max(1_000, budget * len(chosen) // max(1, len(real)) - 200)  # room in proportion
+            body += _table(chosen, live) if by_action else _grouped(chosen, share)
         for held_lines in ([*adopted, "", _logins(held, budget // 4)] if held else [],
                            [f"{adopted[0]} see the `seats-preview` artifact."] if held else []):
             text = build(body, held_lines)

@@ -74,6 +74,20 @@ def test_10000_seats_prune_pr_lists_every_revocation_and_grant_within_the_limit(
     assert "<details><summary>stale-seat:" in text
 
 
+def test_3000_revocations_at_10000_seats_are_all_named(make_simulator: Callable[..., RunningSimulator]) -> None:
+    n = 10_000
+    snapshot = _snapshot(make_simulator, n)
+    everyone = [login(i) for i in range(n)]
+    removed = everyone[::3]
+    keep = set(everyone) - set(removed)
+    doc = preview_document(spec_of("bigco", everyone), spec_of("bigco", sorted(keep)), snapshot, NOW)
+    text = _comment(doc, snapshot)
+    assert len(text) <= MAX_COMMENT_CHARS
+    plan = _plan_part(text)
+    assert plan.startswith(f"### Plan: {len(removed)} revoked")
+    assert all(f"`{name}`" in plan for name in removed) and "more (full list" not in plan
+
+
 def test_10000_seat_bootstrap_lists_the_real_changes_and_counts_the_recorded_seats(
         make_simulator: Callable[..., RunningSimulator]) -> None:
     n = 10_000

@@ -17,6 +17,8 @@ import yaml
 from conftest import RunningSimulator
 from engine import REPO, PulumiResult, PulumiWorkspace, policy_violations
 
+from copilot_seats import __version__
+
 pytestmark = pytest.mark.engine
 
 SEAT = "pulumi-python:dynamic/copilot:Seat"
@@ -99,7 +101,7 @@ EXPECTED_POLICY_ORG = {
 def violations(result: PulumiResult) -> list[dict[str, str]]:
     """Every policy violation the preview printed (level, policy, type, name, message), either layout."""
     found = policy_violations(result)
-    assert {(v["pack"], v["version"]) for v in found} <= {("copilot-seats", "0.0.1")}, found
+    assert {(v["pack"], v["version"]) for v in found} <= {("copilot-seats", __version__)}, found
     return found
 
 

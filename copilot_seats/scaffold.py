@@ -23,7 +23,7 @@ __all__ = ["ENGINE_PINS", "PULUMI_CLI_VERSION", "scaffold_files"]
 PULUMI_CLI_VERSION = "3.78.1"
 """The Pulumi CLI this release is tested with (tools/pulumi-version.env; the setup action pins it)."""
 
-ENGINE_PINS = {"pulumi": "3.78.1", "pulumi-policy": "1.7.0"}
+ENGINE_PINS = {"pulumi": "3.272.0", "pulumi-policy": "1.21.0"}
 """The Pulumi SDKs this release is tested with (tools/pulumi-version.env)."""
 
 _TEMPLATES = Path(__file__).with_name("templates")

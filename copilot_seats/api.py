@@ -2,6 +2,7 @@
 
 Endpoints (see docs/live-state.md and GitHub's "Copilot user management" REST docs)::
 
+    GET    /orgs/{org}                                    get_organization
     GET    /orgs/{org}/copilot/billing                    get_billing
     GET    /orgs/{org}/copilot/billing/seats              list_seats (per_page=100, follows Link next)
     GET    /orgs/{org}/members/{username}/copilot         get_member_seat
@@ -35,7 +36,8 @@ import httpx
 
 from copilot_seats import __version__, defaults
 from copilot_seats.api_http import Requester, Sleep, WallClock
-from copilot_seats.errors import ApiError, GuardError
+from copilot_seats.credentials import check_token
+from copilot_seats.errors import ApiError, ConfigError, CredentialsError, GuardError, ResponseError
 
 __all__ = ["CopilotClient", "PageProgress", "SeatPage", "WriteResult", "client_from_env"]
 
@@ -84,7 +86,9 @@ class CopilotClient:
     """A synchronous client for GitHub's Copilot seat endpoints.
 
     :param base_url: REST root, e.g. ``https://api.github.com`` or ``https://api.SUB.ghe.com``.
-    :param token: bearer token; kept only in the ``Authorization`` header.
+    :param token: bearer token; kept only in the ``Authorization`` header. A non-empty token is
+        checked by :func:`~copilot_seats.credentials.check_token` (callers check it first, naming
+        where it came from); an empty one sends no ``Authorization`` header.
     :param transport: httpx transport to use (``httpx.MockTransport`` in tests); None = network.
     :param timeout: per-request timeout in seconds.
     :param max_retries: retries on 5xx, transport errors and rate limits (see ``api_http``).
@@ -123,6 +127,7 @@ class CopilotClient:
             "User-Agent": f"copilot-seats/{__version__}",
         }
         if token:
+            token = check_token(token, "the GitHub token")
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
                                   transport=transport, follow_redirects=True)
@@ -165,15 +170,22 @@ class CopilotClient:
             assert url is not None
             response = self._requester.request("GET", url, params=params)
             data = _json_object(response)
-            seats = data.get("seats") or []
+            where = f"GET {response.request.url}"
+            seats = data.get("seats")
+            if seats is None:
+                seats = []
             if not isinstance(seats, list):
-                raise ApiError(f"GET {response.request.url}: 'seats' is not a list")
+                raise ResponseError(where, "seats", f"expected a list, got {_kind(seats)}")
+            for index, seat in enumerate(seats):
+                if not isinstance(seat, dict):
+                    raise ResponseError(where, f"seats[{index}]", f"expected a seat object, got {_kind(seat)}")
             total = data.get("total_seats")
+            if total is not None and (not isinstance(total, int) or isinstance(total, bool) or total < 0):
+                raise ResponseError(where, "total_seats", f"expected a count, got {_kind(total)}")
             next_url = response.links.get("next", {}).get("url")
             if next_url is not None and not self._same_origin(next_url):
                 raise ApiError(f"refusing to follow a Link to another origin: {next_url}")
-            page = SeatPage(tuple(s for s in seats if isinstance(s, dict)),
-                            total if isinstance(total, int) else None, next_url if seats else None)
+            page = SeatPage(tuple(seats), total, next_url if seats else None)
             yield page
             if page.next_url is None:
                 return
@@ -207,6 +219,10 @@ class CopilotClient:
             unique.append(seat)
         return unique
 
+    def get_organization(self, org: str) -> dict[str, Any]:
+        """``GET /orgs/{org}``: the organization object (login, id, plan...)."""
+        return _json_object(self._requester.request("GET", f"/orgs/{_seg(org)}"))
+
     def get_member_seat(self, org: str, username: str) -> dict[str, Any]:
         """``GET /orgs/{org}/members/{username}/copilot``: one user's seat.
 
@@ -216,6 +232,9 @@ class CopilotClient:
         response = self._requester.request("GET", f"/orgs/{_seg(org)}/members/{_seg(username)}/copilot")
         data = _json_object(response)
         if "seats" in data and isinstance(data["seats"], list):  # enterprise-doc quirk: wrapped
+            if data["seats"] and not isinstance(data["seats"][0], dict):
+                raise ResponseError(f"GET {response.request.url}", "seats[0]",
+                                    f"expected a seat object, got {_kind(data['seats'][0])}")
             return dict(data["seats"][0]) if data["seats"] else {}
         return data
 
@@ -279,28 +298,45 @@ def client_from_env(env: Mapping[str, str] | None = None, **options: Any) -> Cop
     """Build a client from ``GITHUB_TOKEN`` and ``GITHUB_API_URL`` (default api.github.com).
 
     ``options`` are passed to :class:`CopilotClient` (e.g. ``read_only=True``). Raises
-    ``ValueError`` when ``GITHUB_TOKEN`` is unset or empty.
+    :class:`~copilot_seats.errors.CredentialsError` when ``GITHUB_TOKEN`` is unset, empty or
+    malformed (before any request).
     """
     env = os.environ if env is None else env
-    token = env.get("GITHUB_TOKEN", "").strip()
-    if not token:
-        raise ValueError("GITHUB_TOKEN is not set: export a token of an organization owner "
-                         "(classic: manage_billing:copilot or read:org/admin:org; fine-grained: "
-                         "'GitHub Copilot Business' organization permission)")
+    if not env.get("GITHUB_TOKEN", "").strip():
+        raise CredentialsError("GITHUB_TOKEN is not set: export a token of an organization owner "
+                               "(classic: manage_billing:copilot or read:org/admin:org; fine-grained: "
+                               "'GitHub Copilot Business' organization permission)")
+    token = check_token(env["GITHUB_TOKEN"], "GITHUB_TOKEN")
     base_url = env.get("GITHUB_API_URL", "").strip() or defaults.DEFAULT_BASE_URL
     return CopilotClient(base_url, token, **options)
 
 
 def _seg(value: str) -> str:
-    """One URL path segment, percent-encoded (logins and slugs never contain '/')."""
+    """One URL path segment, percent-encoded (logins and slugs never contain '/').
+
+    Dot segments and the empty name are refused: encoding leaves ``.`` and ``..`` alone and the
+    HTTP client would resolve them (``/orgs/..`` is ``/``). Callers validate names first
+    (:mod:`copilot_seats.names`); this is the backstop.
+    """
+    if value in ("", ".", ".."):
+        raise ConfigError(f"refusing to use {value!r} as a name in a GitHub URL")
     return quote(value, safe="")
 
 
+def _kind(value: Any) -> str:
+    """A short description of a JSON value for messages: its type and a clipped rendering."""
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number", type(None): "null"}
+    text = repr(value)
+    return f"{names.get(type(value), type(value).__name__)} {text[:40] + '...' if len(text) > 40 else text}"
+
+
 def _json_object(response: httpx.Response) -> dict[str, Any]:
+    where = f"{response.request.method} {response.request.url}"
     try:
         data = response.json()
     except ValueError as exc:
-        raise ApiError(f"{response.request.method} {response.request.url}: response is not JSON") from exc
+        raise ResponseError(where, "", f"the body is not JSON ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
-        raise ApiError(f"{response.request.method} {response.request.url}: expected a JSON object")
+        raise ResponseError(where, "", f"expected a JSON object, got {_kind(data)}")
     return data

@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from copilot_seats import defaults
+from copilot_seats import defaults, redact
 from copilot_seats.errors import (
     ApiStatusError,
     AuthError,
@@ -243,7 +243,7 @@ class Requester:
         return cls(status, method, url, self._scrub(f"{github} ({hint})"), _doc_url(response))
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        return redact.scrub(text, self._token)
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:

@@ -1,17 +1,27 @@
-"""The exception tree. Callers catch one of two roots::
+"""The exception tree. Every failure the package detects is one of these, raised where it is
+detected and saying where (file:line, config key or variable, URL, field)::
 
     CopilotSeatsError
+    ├── ConfigError                a flag, environment variable or config key is unusable
+    │   └── CredentialsError       no GitHub token, or a malformed one (names where, never the value)
     ├── SpecError                  seats.yaml is invalid (every problem, located)
+    ├── EditError                  seats.yaml cannot be edited as asked (import --merge, prune)
+    ├── CheckFailed                a check the user asked for failed (e.g. report --fail-on-drift)
     ├── GuardError                 a safety rail refused the change (e.g. mass removal)
     └── ApiError                   talking to GitHub failed
         ├── TransportError         no answer: connection error, timeout
+        ├── ResponseError          GitHub answered 2xx, but not with the documented shape
         └── ApiStatusError         GitHub answered 4xx/5xx
             ├── AuthError          401/403: bad token or missing permission
             ├── NotFoundError      404: org/user not found or not visible to the token
             ├── UnprocessableError 422: e.g. seat management setting, team-derived seat
             └── RateLimitError     primary/secondary rate limit that outlasted our wait cap
 
-Messages never contain the token (the client never puts it anywhere but the header).
+Each entry point maps the tree once: the CLI to exit codes (:mod:`copilot_seats.cli.failures`:
+1 invalid input or failed check, 2 configuration/usage, 3 GitHub), the Pulumi program to a
+``pulumi.RunError`` with the same message. Messages never contain the token: the client keeps
+it in the ``Authorization`` header only, and every printed message passes
+:func:`copilot_seats.redact.scrub` anyway.
 """
 
 from __future__ import annotations
@@ -22,10 +32,15 @@ __all__ = [
     "ApiError",
     "ApiStatusError",
     "AuthError",
+    "CheckFailed",
+    "ConfigError",
     "CopilotSeatsError",
+    "CredentialsError",
+    "EditError",
     "GuardError",
     "NotFoundError",
     "RateLimitError",
+    "ResponseError",
     "SpecError",
     "SpecProblem",
     "TransportError",
@@ -68,6 +83,25 @@ class SpecError(CopilotSeatsError):
         super().__init__("\n".join(str(p) for p in self.problems) or "invalid seats file")
 
 
+class ConfigError(CopilotSeatsError):
+    """A flag, environment variable or Pulumi config key has an unusable value; the message names
+    it (``--org``, ``GITHUB_TOKEN``, ``github:token``) and says what is expected."""
+
+
+class CredentialsError(ConfigError):
+    """No GitHub token could be found, or the one found is malformed (empty, whitespace or
+    control characters). The message says where we looked; it never contains the value."""
+
+
+class EditError(CopilotSeatsError):
+    """seats.yaml cannot be edited as asked (unparsable, flow style, duplicate or unknown name)."""
+
+
+class CheckFailed(CopilotSeatsError):
+    """A check the user asked for failed (e.g. drift with ``report --fail-on-drift``). The
+    message may be empty when the command already printed the details."""
+
+
 class GuardError(CopilotSeatsError):
     """A safety rail refused a change before anything was written."""
 
@@ -78,6 +112,30 @@ class ApiError(CopilotSeatsError):
 
 class TransportError(ApiError):
     """No usable answer: connection refused/reset, DNS failure, timeout (after retries)."""
+
+
+class ResponseError(ApiError):
+    """GitHub answered with success, but the body is not what its documentation describes
+    (not JSON, a missing required field, a field of the wrong type).
+
+    :param where: the request, e.g. ``GET https://api.github.com/orgs/acme/copilot/billing/seats``
+        (``"response"`` when a parser is used on its own).
+    :param field: location of the bad value in the body, e.g. ``seats[3].created_at``
+        (``""`` for the body as a whole).
+    :param problem: what is wrong, naming the offending value (shortened).
+    """
+
+    def __init__(self, where: str, field: str, problem: str) -> None:
+        self.where = where
+        self.field = field
+        self.problem = problem
+        at = f" at {field}" if field else ""
+        super().__init__(f"{where}: unexpected response from GitHub{at}: {problem}")
+
+    def located(self, where: str, prefix: str = "") -> ResponseError:
+        """The same problem, located at the request ``where`` and under ``prefix`` in its body."""
+        field = f"{prefix}.{self.field}" if prefix and self.field else (prefix or self.field)
+        return ResponseError(where, field, self.problem)
 
 
 class ApiStatusError(ApiError):

@@ -6,6 +6,12 @@ Types mirror GitHub's "Copilot Business Seat Detail" and "Copilot Organization D
 
 Logins are normalized here, once: ``LiveSeat.key`` is the casefolded login, and team slugs are
 casefolded too, so :mod:`copilot_seats.analysis` compares keys only.
+
+A payload that does not have the documented shape (a missing ``created_at``, a number where a
+timestamp belongs, an assignee without a login) raises :class:`~copilot_seats.errors.ResponseError`
+naming the field (``seats[12].last_activity_at``) and, from :func:`fetch_snapshot`, the request.
+Optional fields may be absent or null; a present value of the wrong type is an error, never
+guessed at.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from copilot_seats.errors import ResponseError
 from copilot_seats.spec import normalize_login
 
 if TYPE_CHECKING:
@@ -126,69 +133,117 @@ class LiveSnapshot:
         return len(self.seats) + self.unassigned_count
 
 
-def parse_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 timestamp (``Z`` or ``-06:00`` offsets) as an aware UTC datetime; None stays None."""
+_RESPONSE = "response"
+"""The ``where`` of errors raised by a parser used on its own (fetch_snapshot names the request)."""
+
+
+def _bad(field: str, expected: str, value: Any) -> ResponseError:
+    text = repr(value)
+    return ResponseError(_RESPONSE, field, f"expected {expected}, got {text[:60] + '...' if len(text) > 60 else text}")
+
+
+def parse_datetime(value: Any, field: str = "") -> datetime | None:
+    """An ISO 8601 timestamp (``Z`` or ``-06:00`` offsets) as an aware UTC datetime; None stays None.
+
+    :raises ResponseError: for anything else, located at ``field``.
+    """
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValueError(f"expected an ISO 8601 timestamp, got {value!r}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        raise _bad(field, "an ISO 8601 timestamp", value)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(field, "an ISO 8601 timestamp", value) from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def parse_date(value: Any) -> date | None:
-    """A ``YYYY-MM-DD`` date (a full timestamp is cut to its date); None stays None."""
+def parse_date(value: Any, field: str = "") -> date | None:
+    """A ``YYYY-MM-DD`` date (a full timestamp is cut to its date); None stays None.
+
+    :raises ResponseError: for anything else, located at ``field``.
+    """
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValueError(f"expected a YYYY-MM-DD date, got {value!r}")
-    return date.fromisoformat(value[:10])
+        raise _bad(field, "a YYYY-MM-DD date", value)
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise _bad(field, "a YYYY-MM-DD date", value) from None
 
 
-def _optional_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def parse_seat(payload: Mapping[str, Any]) -> LiveSeat | None:
-    """Parse one seat object; ``None`` when ``assignee`` is null or has no login.
-
-    Raises ``ValueError`` when ``created_at`` (GitHub's only required field) is missing.
-    """
-    assignee = payload.get("assignee")
-    login = assignee.get("login") if isinstance(assignee, Mapping) else None
-    if not isinstance(login, str) or not login:
+def _optional_str(value: Any, field: str) -> str | None:
+    if value is None:
         return None
-    created_at = parse_datetime(payload.get("created_at"))
+    if not isinstance(value, str):
+        raise _bad(field, "a string or null", value)
+    return value or None
+
+
+def _optional_object(value: Any, field: str) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise _bad(field, "an object or null", value)
+    return value
+
+
+def parse_seat(payload: Mapping[str, Any], field: str = "") -> LiveSeat | None:
+    """Parse one seat object; ``None`` when ``assignee`` is null or has no login (a billed seat
+    with no user to manage; older API versions listed teams and organizations as assignees).
+
+    :param field: where the object sits in its response (e.g. ``seats[3]``), for errors.
+    :raises ResponseError: when the object is not GitHub's documented seat shape: not an
+        object, a login that is not a string, no ``created_at`` (the only required field), or
+        a field of the wrong type.
+    """
+    at = f"{field}." if field else ""
+    if not isinstance(payload, Mapping):
+        raise _bad(field, "a seat object", payload)
+    assignee = _optional_object(payload.get("assignee"), f"{at}assignee")
+    if assignee is None:
+        return None
+    login = assignee.get("login")
+    if login is None or login == "":  # older API versions: a team or org as assignee, no user
+        return None
+    if not isinstance(login, str):
+        raise _bad(f"{at}assignee.login", "a login (a string)", login)
+    created_at = parse_datetime(payload.get("created_at"), f"{at}created_at")
     if created_at is None:
-        raise ValueError(f"seat of {login!r} has no created_at")
-    team = payload.get("assigning_team")
-    slug = team.get("slug") if isinstance(team, Mapping) else None
-    org = payload.get("organization")
-    org_login = org.get("login") if isinstance(org, Mapping) else None
+        raise ResponseError(_RESPONSE, f"{at}created_at", f"the seat of {login!r} has no created_at "
+                            "(GitHub documents it as required)")
+    team = _optional_object(payload.get("assigning_team"), f"{at}assigning_team")
+    slug = _optional_str(team.get("slug"), f"{at}assigning_team.slug") if team is not None else None
+    org = _optional_object(payload.get("organization"), f"{at}organization")
+    org_login = _optional_str(org.get("login"), f"{at}organization.login") if org is not None else None
     return LiveSeat(
         login=login,
         key=normalize_login(login),
-        assigning_team=normalize_login(slug) if isinstance(slug, str) and slug else None,
+        assigning_team=normalize_login(slug) if slug else None,
         created_at=created_at,
-        updated_at=parse_datetime(payload.get("updated_at")),
-        pending_cancellation_date=parse_date(payload.get("pending_cancellation_date")),
-        last_activity_at=parse_datetime(payload.get("last_activity_at")),
-        last_activity_editor=_optional_str(payload.get("last_activity_editor")),
-        last_authenticated_at=parse_datetime(payload.get("last_authenticated_at")),
-        plan_type=_optional_str(payload.get("plan_type")),
-        organization=_optional_str(org_login),
+        updated_at=parse_datetime(payload.get("updated_at"), f"{at}updated_at"),
+        pending_cancellation_date=parse_date(payload.get("pending_cancellation_date"),
+                                             f"{at}pending_cancellation_date"),
+        last_activity_at=parse_datetime(payload.get("last_activity_at"), f"{at}last_activity_at"),
+        last_activity_editor=_optional_str(payload.get("last_activity_editor"), f"{at}last_activity_editor"),
+        last_authenticated_at=parse_datetime(payload.get("last_authenticated_at"),
+                                             f"{at}last_authenticated_at"),
+        plan_type=_optional_str(payload.get("plan_type"), f"{at}plan_type"),
+        organization=org_login,
     )
 
 
 def parse_seats(payloads: Iterable[Mapping[str, Any]]) -> tuple[dict[str, LiveSeat], int]:
     """Parse a listing into (seats by key, count of ``assignee: null`` seats).
 
-    A login listed twice (possible in enterprise listings) keeps its first seat.
+    A login listed twice (possible in enterprise listings) keeps its first seat. Errors name
+    the seat's position in the whole listing (``seats[N]``, counted across pages).
     """
     seats: dict[str, LiveSeat] = {}
     unassigned = 0
-    for payload in payloads:
-        seat = parse_seat(payload)
+    for index, payload in enumerate(payloads):
+        seat = parse_seat(payload, f"seats[{index}]")
         if seat is None:
             unassigned += 1
             continue
@@ -201,29 +256,36 @@ def parse_seats(payloads: Iterable[Mapping[str, Any]]) -> tuple[dict[str, LiveSe
     return seats, unassigned
 
 
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _count(breakdown: Mapping[str, Any], key: str) -> int | None:
+    value = breakdown.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _bad(f"seat_breakdown.{key}", "a count (a whole number >= 0)", value)
+    return value
 
 
 def parse_billing(payload: Mapping[str, Any]) -> LiveBilling:
-    """Parse ``GET /orgs/{org}/copilot/billing``; unknown extra keys are ignored."""
-    raw = payload.get("seat_breakdown")
-    breakdown = raw if isinstance(raw, Mapping) else {}
+    """Parse ``GET /orgs/{org}/copilot/billing``; unknown extra keys are ignored.
+
+    :raises ResponseError: when a documented field has the wrong type.
+    """
+    if not isinstance(payload, Mapping):
+        raise _bad("", "an object", payload)
+    breakdown = _optional_object(payload.get("seat_breakdown"), "seat_breakdown") or {}
+    counts = [_count(breakdown, key) for key in ("total", "added_this_cycle", "pending_invitation",
+                                                  "pending_cancellation", "active_this_cycle",
+                                                  "inactive_this_cycle")]
     return LiveBilling(
-        seat_breakdown=SeatBreakdown(
-            total=_count(breakdown.get("total")),
-            added_this_cycle=_count(breakdown.get("added_this_cycle")),
-            pending_invitation=_count(breakdown.get("pending_invitation")),
-            pending_cancellation=_count(breakdown.get("pending_cancellation")),
-            active_this_cycle=_count(breakdown.get("active_this_cycle")),
-            inactive_this_cycle=_count(breakdown.get("inactive_this_cycle")),
-        ),
-        seat_management_setting=_optional_str(payload.get("seat_management_setting")) or "unconfigured",
-        public_code_suggestions=_optional_str(payload.get("public_code_suggestions")) or "unconfigured",
-        ide_chat=_optional_str(payload.get("ide_chat")),
-        platform_chat=_optional_str(payload.get("platform_chat")),
-        cli=_optional_str(payload.get("cli")),
-        plan_type=_optional_str(payload.get("plan_type")),
+        seat_breakdown=SeatBreakdown(*counts),
+        seat_management_setting=_optional_str(payload.get("seat_management_setting"),
+                                              "seat_management_setting") or "unconfigured",
+        public_code_suggestions=_optional_str(payload.get("public_code_suggestions"),
+                                              "public_code_suggestions") or "unconfigured",
+        ide_chat=_optional_str(payload.get("ide_chat"), "ide_chat"),
+        platform_chat=_optional_str(payload.get("platform_chat"), "platform_chat"),
+        cli=_optional_str(payload.get("cli"), "cli"),
+        plan_type=_optional_str(payload.get("plan_type"), "plan_type"),
     )
 
 
@@ -236,7 +298,10 @@ def fetch_snapshot(client: CopilotClient, org: str, *, now: datetime | None = No
     :param now: the ``fetched_at`` to record; ``None`` means the current UTC time.
     :param on_page: progress callback, see :data:`copilot_seats.api.PageProgress`.
     """
-    billing = parse_billing(client.get_billing(org))
+    try:
+        billing = parse_billing(client.get_billing(org))
+    except ResponseError as exc:
+        raise exc.located(f"GET {client.base_url}/orgs/{org}/copilot/billing") from None
     total: list[int | None] = [None]
 
     def progress(pages: int, seen: int, total_seats: int | None) -> None:
@@ -244,7 +309,12 @@ def fetch_snapshot(client: CopilotClient, org: str, *, now: datetime | None = No
         if on_page is not None:
             on_page(pages, seen, total_seats)
 
-    seats, unassigned = parse_seats(client.iter_seats(org, on_page=progress))
+    try:
+        seats, unassigned = parse_seats(client.iter_seats(org, on_page=progress))
+    except ResponseError as exc:
+        if exc.where != _RESPONSE:  # already located by the client (the page as a whole)
+            raise
+        raise exc.located(f"GET {client.base_url}/orgs/{org}/copilot/billing/seats") from None
     return LiveSnapshot(
         organization=org,
         billing=billing,

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from copilot_seats.analysis import StaleKind, stale_reason
+from copilot_seats.errors import ResponseError
 from copilot_seats.live import LiveSeat, parse_date, parse_datetime
 from copilot_seats.policy_config import ORGANIZATION_TYPE, SEAT_TYPE, TEAM_TYPE, setting
 from copilot_seats.spec import Grant, StaleExemption, UserGrant, normalize_login
@@ -128,14 +129,14 @@ def _subject(props: Mapping[str, Any]) -> str:
 def _datetime(props: Mapping[str, Any], key: str) -> datetime | None:
     try:
         return parse_datetime(props.get(key))
-    except ValueError as exc:
+    except (ValueError, ResponseError) as exc:
         raise _Malformed(f"{key} is not an ISO 8601 timestamp ({props.get(key)!r})") from exc
 
 
 def _date(props: Mapping[str, Any], key: str) -> date | None:
     try:
         return parse_date(props.get(key))
-    except ValueError as exc:
+    except (ValueError, ResponseError) as exc:
         raise _Malformed(f"{key} is not a YYYY-MM-DD date ({props.get(key)!r})") from exc
 
 

@@ -28,7 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from copilot_seats.errors import CopilotSeatsError
+from copilot_seats.errors import EditError
 from copilot_seats.spec import normalize_login
 
 __all__ = [
@@ -52,7 +52,7 @@ _EMPTY_VALUE = re.compile(
 )
 
 
-class SeatsEditError(CopilotSeatsError):
+class SeatsEditError(EditError):
     """seats.yaml cannot be edited as asked (unparsable, flow style, duplicate or unknown name)."""
 
 

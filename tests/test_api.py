@@ -14,6 +14,7 @@ from copilot_seats.errors import (
     ApiError,
     ApiStatusError,
     AuthError,
+    CredentialsError,
     GuardError,
     NotFoundError,
     UnprocessableError,
@@ -185,7 +186,7 @@ def test_client_from_env_reads_token_and_api_url() -> None:
     client = client_from_env({"GITHUB_TOKEN": " t ", "GITHUB_API_URL": "https://api.x.ghe.com/"})
     assert client.base_url == "https://api.x.ghe.com"
     assert client_from_env({"GITHUB_TOKEN": "t"}).base_url == defaults.DEFAULT_BASE_URL
-    with pytest.raises(ValueError, match="GITHUB_TOKEN"):
+    with pytest.raises(CredentialsError, match="GITHUB_TOKEN is not set"):
         client_from_env({})
 
 

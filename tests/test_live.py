@@ -10,6 +10,7 @@ import pytest
 from conftest import RunningSimulator
 
 from copilot_seats import live
+from copilot_seats.errors import ResponseError
 from copilot_seats.live import fetch_snapshot, parse_billing, parse_datetime, parse_seat, parse_seats
 
 GITHUB_EXAMPLE_SEAT: dict[str, Any] = {  # from GitHub's published example (offsets, no plan_type)
@@ -59,8 +60,9 @@ def test_parse_seat_without_assignee_is_none(assignee: Any) -> None:
 
 
 def test_parse_seat_requires_created_at() -> None:
-    with pytest.raises(ValueError, match="created_at"):
+    with pytest.raises(ResponseError, match="created_at") as caught:
         parse_seat({"assignee": {"login": "a"}})
+    assert caught.value.field == "created_at"
 
 
 def test_parse_seats_counts_unassigned_and_keeps_first_duplicate() -> None:

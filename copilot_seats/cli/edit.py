@@ -5,8 +5,10 @@ client (``GITHUB_TOKEN``, ``GITHUB_API_URL``) and edit seats.yaml only through
 :mod:`copilot_seats.seats_edit`, so every unrelated comment and line survives. Both re-validate
 the result with the loader before writing anything.
 
-Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid; 2 usage error
-(bad flags, org mismatch, refusing to overwrite, ``GITHUB_TOKEN`` unset); 3 GitHub API error.
+Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid or cannot be
+edited or written; 2 usage error (bad flags, an invalid ``--org``, org mismatch, refusing to
+overwrite, ``GITHUB_TOKEN`` unset or malformed); 3 GitHub API error. Errors are raised typed and
+mapped once by :mod:`copilot_seats.cli.failures`.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ import click
 from copilot_seats import defaults
 from copilot_seats.api import client_from_env
 from copilot_seats.cli import main
-from copilot_seats.errors import ApiError
+from copilot_seats.errors import EditError, SpecError
 from copilot_seats.live import LiveSeat, LiveSnapshot, fetch_snapshot
 from copilot_seats.loader import CheckResult, check_file, check_spec
+from copilot_seats.names import check_name
 from copilot_seats.seat_state import Held, active
 from copilot_seats.seat_state import held as held_as
 from copilot_seats.seats_edit import (
@@ -42,32 +45,19 @@ __all__ = ["checked_file", "day", "editor", "fetch_live", "import_command", "imp
            "team_comment", "verified", "write_atomically"]
 
 
-class _ApiFailure(click.ClickException):
-    """GitHub could not be read (exit code 3)."""
-
-    exit_code = 3
-
-
 def fetch_live(org: str, now: datetime) -> LiveSnapshot:
-    try:
-        with client_from_env(read_only=True) as client:
-            return fetch_snapshot(client, org, now=now)
-    except ValueError as exc:  # GITHUB_TOKEN unset: a usage error, as in `report`
-        raise click.UsageError(str(exc)) from None
-    except ApiError as exc:
-        raise _ApiFailure(f"could not read the Copilot seats of {org}: {exc}") from None
+    """The live seats of ``org``: CredentialsError (exit 2) or ApiError (exit 3) on failure."""
+    with client_from_env(read_only=True) as client:
+        return fetch_snapshot(client, org, now=now)
 
 
 def checked_file(path: Path) -> CheckResult:
-    """Load ``path`` or stop with exit 1 listing every problem; warnings go to stderr."""
+    """Load ``path`` or raise SpecError listing every problem (exit 1); warnings go to stderr."""
     result = check_file(path)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if result.spec is None:
-        for problem in result.errors:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(
-            f"{path} is invalid ({len(result.errors)} problem(s)); nothing was changed")
+        raise SpecError(result.errors)
     return result
 
 
@@ -76,7 +66,7 @@ def verified(text: str, path: Path) -> SeatSpec:
     result = check_spec(text, str(path))
     if result.spec is None:
         detail = "; ".join(str(p) for p in result.errors)
-        raise click.ClickException(f"refusing to write {path}: the edited file would be invalid: {detail}")
+        raise EditError(f"refusing to write {path}: the edited file would be invalid: {detail}")
     return result.spec
 
 
@@ -94,7 +84,7 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
-        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise EditError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
@@ -228,6 +218,7 @@ def import_command(output: Path, org: str | None, merge: bool, dry_run: bool, fo
             f"{output} exists: use --merge to add the live seats to it, or --force to replace it")
     if not org:
         raise click.UsageError("which organization? pass --org ORG (or --merge into a file that names one)")
+    check_name("organization", org, "--org")
 
     now = datetime.now(UTC)
     snapshot = fetch_live(org, now)
@@ -237,7 +228,7 @@ def import_command(output: Path, org: str | None, merge: bool, dry_run: bool, fo
         try:
             text = add_entries(add_entries(before, "users", found.users), "teams", found.teams)
         except SeatsEditError as exc:
-            raise click.ClickException(f"{output}: {exc}") from None
+            raise EditError(f"{output}: {exc}") from None
     else:
         text, found = imported_file(org, snapshot, now)
         before = ""

@@ -18,13 +18,9 @@ import click
 
 from copilot_seats import defaults
 from copilot_seats.cli import main
-from copilot_seats.errors import ApiError, SpecError
+from copilot_seats.errors import CheckFailed
 
 __all__ = ["report"]
-
-EXIT_INVALID = 1
-EXIT_USAGE = 2
-EXIT_API = 3
 
 
 class _Progress:
@@ -74,47 +70,33 @@ def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, 
     GITHUB_API_URL (default https://api.github.com). Never writes to GitHub.
 
     Exit status: 0 ok; 1 invalid seats.yaml, or drift with --fail-on-drift; 2 usage error
-    (including GITHUB_TOKEN unset); 3 GitHub API error.
+    (including an invalid --org, GITHUB_TOKEN unset or malformed); 3 GitHub API error.
     """
     from copilot_seats.analysis import compare, estimated_monthly_cost
     from copilot_seats.analysis import seat_price as price_of
     from copilot_seats.api import client_from_env
     from copilot_seats.live import fetch_snapshot
     from copilot_seats.loader import load_spec
+    from copilot_seats.names import check_name
     from copilot_seats.render import render, report_data
 
-    try:
-        spec = load_spec(seats_path)
-    except SpecError as exc:
-        click.echo(f"error: {seats_path} is invalid:\n{exc}", err=True)
-        sys.exit(EXIT_INVALID)
+    spec = load_spec(seats_path)
     if seat_price is not None:
         spec = dataclasses.replace(spec, settings=dataclasses.replace(
             spec.settings, seat_price_usd=Decimal(str(seat_price))))
-    organization = org or spec.organization
-    try:
-        client = client_from_env(read_only=True)
-    except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    organization = check_name("organization", org, "--org") if org is not None else spec.organization
+    client = client_from_env(read_only=True)
     ticker = _Progress(sys.stderr.isatty() if progress is None else progress)
     now = datetime.now(UTC).replace(microsecond=0)
     try:
         with client:
             snapshot = fetch_snapshot(client, organization, now=now, on_page=ticker)
-    except ApiError as exc:
+    finally:
         ticker.done()
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_API)
-    ticker.done()
     remembered = None
     if stack:
-        from copilot_seats.stack_memory import StackMemoryError, read_remembered_activity
-        try:
-            remembered = read_remembered_activity(stack, seats_path.resolve().parent)
-        except StackMemoryError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+        from copilot_seats.stack_memory import read_remembered_activity
+        remembered = read_remembered_activity(stack, seats_path.resolve().parent)  # StackMemoryError: exit 2
     comparison = compare(spec, snapshot, now, stale_days, grace_days, remembered)
     data = report_data(comparison, snapshot, estimated_monthly_cost(snapshot, spec.settings),
                        price_of(spec.settings))
@@ -124,6 +106,5 @@ def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, 
     else:
         click.echo(text, nl=False)
     if fail_on_drift and comparison.has_drift:
-        click.echo(f"drift: {len(comparison.unmanaged)} unmanaged, {len(comparison.missing)} missing users, "
-                   f"{len(comparison.missing_teams)} missing teams", err=True)
-        sys.exit(EXIT_INVALID)
+        raise CheckFailed(f"drift: {len(comparison.unmanaged)} unmanaged, {len(comparison.missing)} missing "
+                          f"users, {len(comparison.missing_teams)} missing teams")

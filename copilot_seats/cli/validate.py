@@ -9,13 +9,16 @@ all paths: ``{"valid": bool, "errors": [...], "warnings": [...]}``, each problem
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from copilot_seats.cli import main
-from copilot_seats.errors import SpecProblem
+from copilot_seats.errors import CheckFailed, SpecProblem
+from copilot_seats.escape import one_line
 from copilot_seats.loader import CheckResult, check_file
 
 __all__ = ["validate"]
@@ -23,11 +26,21 @@ __all__ = ["validate"]
 DEFAULT_PATH = "seats.yaml"
 
 
+class _SeatsPath(click.Path):
+    """An existing, readable, non-directory path; a symlink that cannot be followed (a loop, a
+    dangling link) is passed on so the loader reports why, in the words the program uses too."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if os.path.lexists(value) and not os.path.exists(value):
+            return os.fsdecode(value)
+        return super().convert(value, param, ctx)
+
+
 @main.command("validate")
 @click.argument(
     "paths",
     nargs=-1,
-    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=str),
+    type=_SeatsPath(exists=True, dir_okay=False, readable=True, path_type=str),
 )
 @click.option(
     "--format",
@@ -73,11 +86,11 @@ def validate(paths: tuple[str, ...], output_format: str, today: datetime | None)
             click.echo(_human_line(problem, "warning"))
         click.echo(_summary(paths, results, errors, warnings))
     if errors:
-        raise SystemExit(1)
+        raise CheckFailed("")  # every problem is printed above
 
 
 def _human_line(problem: SpecProblem, severity: str) -> str:
-    return f"{problem.file}:{problem.line}:{problem.column}: {severity}: {problem.message}"
+    return one_line(f"{problem.file}:{problem.line}:{problem.column}: {severity}: {problem.message}")
 
 
 def _json_report(errors: list[SpecProblem], warnings: list[SpecProblem]) -> dict[str, object]:

@@ -24,8 +24,10 @@ raise for bad input and also return warnings.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -51,6 +53,7 @@ from copilot_seats.yaml_source import (
     format_json_path,
     position_of,
     read_yaml,
+    too_large,
 )
 
 __all__ = [
@@ -129,15 +132,47 @@ def check_spec(
 
 
 def check_file(path: str | os.PathLike[str], *, today: date | None = None) -> CheckResult:
-    """Read and check the file at ``path``; an unreadable file is an error, not an exception."""
+    """Read and check the file at ``path``; an unreadable file is an error, not an exception.
+
+    Only a regular file (or a symlink to one) is read: a FIFO, socket or device is refused
+    without waiting on it (it is opened non-blocking), so ``validate`` never hangs. A file
+    larger than :data:`MAX_SPEC_BYTES` is refused with its exact size, without reading it all.
+    The messages are the same for every entry point (validate, report, import, the program).
+    """
     name = os.fspath(path)
     try:
-        with open(name, "rb") as handle:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return CheckResult(None, [SpecProblem(name, 0, 0, f"cannot read the file: {_reason(exc)}")])
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            return CheckResult(None, [SpecProblem(
+                name, 0, 0, f"cannot read the file: it is {kind}; the seats file must be a regular file")])
+        if info.st_size > MAX_SPEC_BYTES:
+            return CheckResult(None, [too_large(name, info.st_size, MAX_SPEC_BYTES)])
+        with os.fdopen(fd, "rb", closefd=False) as handle:
             content = handle.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        return CheckResult(None, [SpecProblem(name, 0, 0, f"cannot read the file: {reason}")])
+        return CheckResult(None, [SpecProblem(name, 0, 0, f"cannot read the file: {_reason(exc)}")])
+    finally:
+        os.close(fd)
+    if len(content) > MAX_SPEC_BYTES:  # it grew while we read it
+        return CheckResult(None, [too_large(name, max(len(content), os.stat(name).st_size), MAX_SPEC_BYTES)])
     return check_spec(content, name, today=today)
+
+
+_FILE_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device", stat.S_IFDIR: "a directory"}
+
+
+def _reason(exc: OSError) -> str:
+    """The OS's words for ``exc``, plus what they usually mean for a symlink loop."""
+    reason = exc.strerror or exc.__class__.__name__
+    if exc.errno == errno.ELOOP:
+        reason += " (a symbolic link loop, or a link where none is allowed)"
+    return reason
 
 
 def parse_spec(text: str | bytes, path: str = "seats.yaml", *, today: date | None = None) -> SeatSpec:

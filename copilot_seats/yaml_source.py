@@ -50,6 +50,7 @@ __all__ = [
     "format_json_path",
     "position_of",
     "read_yaml",
+    "too_large",
 ]
 
 MAX_SPEC_BYTES = 5 * 1024 * 1024
@@ -141,9 +142,7 @@ def _decode(source: str | bytes, file: str, max_bytes: int) -> tuple[str | None,
     else:
         size = len(source)
     if size > max_bytes:
-        return None, [
-            SpecProblem(file, 0, 0, f"file is too large: {size:,} bytes (the limit is {max_bytes:,} bytes)")
-        ]
+        return None, [too_large(file, size, max_bytes)]
     if isinstance(source, str):
         return source, []
     try:
@@ -163,6 +162,11 @@ def _decode(source: str | bytes, file: str, max_bytes: int) -> tuple[str | None,
                 f"(line {line}, column {column}); save the file as UTF-8",
             )
         ]
+
+
+def too_large(file: str, size: int, max_bytes: int) -> SpecProblem:
+    """The problem of a file of ``size`` bytes (its exact size) over the ``max_bytes`` limit."""
+    return SpecProblem(file, 0, 0, f"file is too large: {size:,} bytes (the limit is {max_bytes:,} bytes)")
 
 
 def _line_col(text: str, index: int) -> Position:

@@ -11,7 +11,8 @@ exception or a silent reinterpretation:
 - keys are always the text as written (``no``, ``1234`` and ``null`` stay strings);
 - dates and timestamps stay text (``2026-02-30`` is judged later instead of crashing
   PyYAML); numbers PyYAML cannot convert, infinities and NaN stay text;
-- tags other than YAML's core ones (``!!python/...``, ``!!binary``, ``!custom``) are problems.
+- tags other than YAML's core ones (``!!python/...``, ``!!binary``, ``!custom``) are problems,
+  and so is a core tag that does not fit its node (``!!seq {a: 1}``, ``!!map x``, ``!!bool maybe``).
 
 Mappings and lists come back as :class:`MarkedDict` and :class:`MarkedList`, which remember
 where each entry starts. :data:`LOADERS` lists the usable loader classes, fastest first
@@ -21,12 +22,13 @@ where each entry starts. :data:`LOADERS` lists the usable loader classes, fastes
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from yaml.events import AliasEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
@@ -166,6 +168,11 @@ class StrictLoader(_LoaderBase):
                     "mappings and lists are allowed (remove the tag)",
                 )
                 event.tag = None
+            elif event.tag not in (None, "!"):
+                misfit = _tag_misfit(event)
+                if misfit is not None:
+                    self.report(event.start_mark, misfit)
+                    event.tag = None
         self._depth += 1
         try:
             if self._depth > MAX_NESTING_DEPTH:
@@ -262,6 +269,40 @@ for _loader in LOADERS:
         ("value", StrictLoader.construct_verbatim),
     ):
         _loader.add_constructor(f"{_CORE}{_tag}", _constructor)
+
+
+_KIND_OF_TAG = {f"{_CORE}map": MappingStartEvent, f"{_CORE}seq": SequenceStartEvent}
+_KIND_WORDS = {MappingStartEvent: "a mapping", SequenceStartEvent: "a list", ScalarEvent: "a plain value"}
+
+
+def _scalar_patterns(tag: str) -> list[re.Pattern[str]]:
+    return [regexp for resolvers in Resolver.yaml_implicit_resolvers.values()
+            for found, regexp in resolvers if found == tag]
+
+
+def _tag_misfit(event: ScalarEvent | CollectionStartEvent) -> str | None:
+    """Why an allowed core tag does not fit its node (``!!seq {a: 1}``, ``!!bool maybe``), or None.
+
+    PyYAML's constructors assume the tag fits the node kind and the value (they assert, or raise
+    KeyError/ValueError, or print the node); checking first turns that into a located problem.
+    """
+    tag = event.tag
+    assert tag is not None
+    shown = tag.replace(_CORE, "!!")
+    expected = _KIND_OF_TAG.get(tag, ScalarEvent)
+    if not isinstance(event, expected):
+        actual = next(words for kind, words in _KIND_WORDS.items() if isinstance(event, kind))
+        return (f"YAML tag '{shown}' does not fit {actual}: it is only for {_KIND_WORDS[expected]} "
+                "(remove the tag)")
+    if isinstance(event, ScalarEvent) and tag in _CHECKED_SCALAR_TAGS:
+        accepted = (tag, f"{_CORE}int") if tag == f"{_CORE}float" else (tag,)  # `!!float 5` is 5.0
+        if not any(pattern.match(event.value) for kind in accepted for pattern in _scalar_patterns(kind)):
+            return (f"'{_clip(event.value)}' is not a valid '{shown}' value (remove the tag, or write a "
+                    f"value of that type)")
+    return None
+
+
+_CHECKED_SCALAR_TAGS = frozenset(f"{_CORE}{name}" for name in ("int", "float", "bool", "null", "timestamp"))
 
 
 def _clip(text: str, limit: int = 60) -> str:

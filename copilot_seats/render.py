@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from copilot_seats.analysis import ACTIVITY_BUCKETS, Comparison, SeatRow, activity_bucket
+from copilot_seats.escape import csv_cell
 from copilot_seats.live import LiveSnapshot
 
 __all__ = [
@@ -152,7 +153,12 @@ def render_json(data: dict[str, Any]) -> str:
 
 
 def render_csv(data: dict[str, Any]) -> str:
-    """GitHub's activity-report columns, then ours; booleans as ``true``/``false``, null as empty."""
+    """GitHub's activity-report columns, then ours; booleans as ``true``/``false``, null as empty.
+
+    Every cell passes :func:`copilot_seats.escape.csv_cell`: a value from GitHub or seats.yaml
+    starting with ``=``, ``+``, ``-``, ``@``, tab or CR is prefixed with ``'`` so a spreadsheet
+    shows it instead of evaluating it.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -164,11 +170,12 @@ def render_csv(data: dict[str, Any]) -> str:
 
 
 def _cell(value: Any) -> str:
+    """One CSV cell: booleans as ``true``/``false``, null as empty, text never a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return csv_cell(str(value))
 
 
 def render(fmt: str, data: dict[str, Any]) -> str:

@@ -1,10 +1,18 @@
 """Human views of the report model (:func:`copilot_seats.render.report_data`): a text table for
-terminals and Markdown (with a Mermaid chart) for PR comments and job summaries."""
+terminals and Markdown (with a Mermaid chart) for PR comments and job summaries.
+
+Every string that comes from GitHub or seats.yaml passes :mod:`copilot_seats.escape` on its way
+out: in Markdown, names are code spans (:func:`~copilot_seats.escape.md_code`) and prose is
+literal text (:func:`~copilot_seats.escape.md_text`), so a newline, HTML, a link or image, a
+pipe or an @mention in an editor string or a team slug renders as those characters and nothing
+more; in the table, control characters (escape sequences) are shown escaped."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
+from copilot_seats.escape import md_code, md_text, one_line
 
 __all__ = ["mermaid_chart", "render_markdown", "render_table"]
 
@@ -24,6 +32,10 @@ def _source(seat: dict[str, Any]) -> str:
     if not seat["live"]:
         return "-"
     return f"team:{seat['assigning_team']}" if seat["assigning_team"] else "direct"
+
+
+def _md_source(seat: dict[str, Any]) -> str:
+    return md_code(_source(seat)) if seat["live"] and seat["assigning_team"] else _source(seat)
 
 
 def _status(seat: dict[str, Any]) -> str:
@@ -64,9 +76,9 @@ def render_table(data: dict[str, Any]) -> str:
     now = data["generated_at"]
     lines = [f"{label + ':':<24}{value}" for label, value in _summary_lines(data)]
     header = ("LOGIN", "SOURCE", "DECLARED", "LAST ACTIVITY", "EDITOR", "STATUS")
-    rows = [(s["login"], _source(s), "yes" if s["declared"] else "no",
+    rows = [(one_line(s["login"]), one_line(_source(s)), "yes" if s["declared"] else "no",
              _days_ago(s["last_activity_at"], now) if s["live"] else "-",
-             (s["last_activity_editor"] or "-").split("/copilot")[0], _status(s)) for s in data["seats"]]
+             one_line((s["last_activity_editor"] or "-").split("/copilot")[0]), _status(s)) for s in data["seats"]]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines += ["", "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -75,11 +87,12 @@ def render_table(data: dict[str, Any]) -> str:
                        ("Leaving (declared, pending cancellation)", "leaving"),
                        ("Pending cancellation", "pending_cancellation")):
         if data[key]:
-            lines += ["", f"{title}: {', '.join(data[key])}"]
+            lines += ["", f"{title}: {', '.join(one_line(v) for v in data[key])}"]
     if data["missing_teams"]:
-        lines += ["", f"Declared teams with no seat: {', '.join(data['missing_teams'])}"]
+        lines += ["", f"Declared teams with no seat: {', '.join(one_line(t) for t in data['missing_teams'])}"]
     if data["leaving_teams"]:
-        lines += ["", f"Declared teams whose seats are all pending cancellation: {', '.join(data['leaving_teams'])}"]
+        lines += ["", "Declared teams whose seats are all pending cancellation: "
+                      f"{', '.join(one_line(t) for t in data['leaving_teams'])}"]
     lines += ["", f"Note: 'never/>90d' = {_NULL_NOTE}."]
     return "\n".join(lines) + "\n"
 
@@ -100,28 +113,24 @@ def mermaid_chart(buckets: dict[str, int]) -> str:
     ])
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _md_list(title: str, logins: list[str], note: str = "") -> list[str]:
     if not logins:
         return []
     return ["", f"### {title} ({len(logins)})", *([note] if note else []), "",
-            ", ".join(f"`{login}`" for login in logins)]
+            ", ".join(md_code(login) for login in logins)]
 
 
 def render_markdown(data: dict[str, Any]) -> str:
     """Markdown for PR comments and job summaries: summary, chart, drift lists, seat table."""
     now = data["generated_at"]
-    lines = [f"## Copilot seats: {data['organization']}", "", "| | |", "|---|---|"]
-    lines += [f"| {label} | {_md_escape(value)} |" for label, value in _summary_lines(data)]
+    lines = [f"## Copilot seats: {md_text(data['organization'])}", "", "| | |", "|---|---|"]
+    lines += [f"| {label} | {md_text(value)} |" for label, value in _summary_lines(data)]
     lines += ["", "### Activity", "", mermaid_chart(data["activity_buckets"]), "",
               f"_`>90/never`: {_NULL_NOTE}._"]
     stale = [s for s in data["seats"] if s["stale"]]
     if stale:
         lines += ["", f"### Stale seats ({len(stale)})", "", "| Login | Source | Why |", "|---|---|---|"]
-        lines += [f"| `{_md_escape(s['login'])}` | {_source(s)} | {_md_escape(s['stale_reason'] or '')} |"
+        lines += [f"| {md_code(s['login'])} | {_md_source(s)} | {md_text(s['stale_reason'] or '')} |"
                   for s in stale]
     lines += _md_list("Unmanaged seats", data["unmanaged"], "Live seats not declared in seats.yaml.")
     lines += _md_list("Missing seats", data["missing"], "Declared in seats.yaml, no live seat.")
@@ -134,8 +143,9 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += _md_list("Declared directly and through a declared team", data["double_granted"])
     lines += ["", "<details><summary>All seats (most recently active first)</summary>", "",
               "| Login | Source | Declared | Last activity | Editor | Status |", "|---|---|---|---|---|---|"]
-    lines += [f"| `{_md_escape(s['login'])}` | {_source(s)} | {'yes' if s['declared'] else 'no'} | "
+    lines += [f"| {md_code(s['login'])} | {_md_source(s)} | {'yes' if s['declared'] else 'no'} | "
               f"{_days_ago(s['last_activity_at'], now) if s['live'] else '-'} | "
-              f"{_md_escape(s['last_activity_editor'] or '-')} | {_status(s)} |" for s in data["seats"]]
+              f"{md_code(s['last_activity_editor']) if s['last_activity_editor'] else '-'} | "
+              f"{md_text(_status(s))} |" for s in data["seats"]]
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"

@@ -144,3 +144,74 @@ def test_injected_server_error_is_a_declared_status(simulator: RunningSimulator)
     response = call(simulator, "GET", "/orgs/acme/copilot/billing")
     assert response.status_code in declared("GET", "/orgs/{org}/copilot/billing")
     jsonschema.validate(response.json(), BASIC_ERROR)
+
+
+# -- rate limits: the headers GitHub documents for each kind -----------------------------------
+# GitHub ("Rate limits for the REST API", "Best practices"): a *primary* limit answers 403 or 429
+# with x-ratelimit-remaining: 0 and x-ratelimit-reset (and no retry-after); a *secondary* limit
+# answers 403 or 429, may carry retry-after, and leaves x-ratelimit-remaining as it is.
+
+RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used", "x-ratelimit-reset",
+                "x-ratelimit-resource")
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_injected_primary_limit_sends_remaining_zero_and_a_near_reset(simulator: RunningSimulator,
+                                                                     status: int) -> None:
+    import time
+
+    simulator.state.inject(status=status, primary=True, reset_in=42)
+    response = call(simulator, "GET", "/orgs/acme/copilot/billing")
+    assert response.status_code == status
+    assert all(h in response.headers for h in RATE_HEADERS)
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    assert response.headers["x-ratelimit-used"] == response.headers["x-ratelimit-limit"]
+    assert 0 < int(response.headers["x-ratelimit-reset"]) - time.time() <= 43
+    assert "retry-after" not in response.headers
+    assert "rate limit" in response.json()["message"].lower()
+
+
+@pytest.mark.parametrize("retry_after", [None, 7])
+def test_injected_secondary_limit_keeps_the_budget_and_sends_retry_after_when_asked(
+        simulator: RunningSimulator, retry_after: int | None) -> None:
+    simulator.state.inject(status=403, retry_after=retry_after)
+    response = call(simulator, "GET", "/orgs/acme/copilot/billing")
+    assert response.status_code == 403
+    assert int(response.headers["x-ratelimit-remaining"]) > 0
+    assert response.headers.get("retry-after") == (None if retry_after is None else str(retry_after))
+    assert "secondary rate limit" in response.json()["message"]
+
+
+def test_exhausted_budget_answers_like_a_primary_limit(simulator: RunningSimulator) -> None:
+    simulator.state.rate_limit.configure(limit=5000, remaining=0)
+    response = call(simulator, "GET", "/orgs/acme/copilot/billing")
+    assert response.status_code == 403 and response.headers["x-ratelimit-remaining"] == "0"
+    assert "retry-after" not in response.headers
+
+
+def test_client_takes_the_primary_path_for_a_primary_fault(simulator: RunningSimulator) -> None:
+    """Our client waits until x-ratelimit-reset for a primary limit (not the 60 s secondary wait)."""
+    waits: list[float] = []
+    client = simulator.client(sleep=waits.append)
+    simulator.state.inject(status=403, primary=True, reset_in=30)
+    client.get_billing("acme")
+    assert len(waits) == 1 and 0 < waits[0] <= 31
+
+
+def test_client_takes_the_secondary_path_for_a_secondary_fault(simulator: RunningSimulator) -> None:
+    from copilot_seats import defaults
+
+    waits: list[float] = []
+    client = simulator.client(sleep=waits.append)
+    simulator.state.inject(status=403)
+    client.get_billing("acme")
+    assert waits == [defaults.SECONDARY_LIMIT_WAIT_SECONDS]
+
+
+def test_organization_endpoint_serves_the_org_and_404s_unknown_ones(simulator: RunningSimulator) -> None:
+    found = call(simulator, "GET", "/orgs/ACME")
+    assert found.status_code == 200
+    assert found.json()["login"] == "acme" and found.json()["type"] == "Organization"
+    missing = call(simulator, "GET", "/orgs/nope")
+    assert missing.status_code == 404
+    jsonschema.validate(missing.json(), BASIC_ERROR)

@@ -29,6 +29,9 @@ class Fault:
     :param method: only requests with this method (``None`` = any).
     :param path: only requests whose path contains this text (``None`` = any).
     :param message: the ``message`` of the error body (a sensible default per status).
+    :param body: a JSON value to answer instead of the real one, with ``status``:
+        how tests serve malformed payloads (a seat without ``created_at``, a string count...);
+        pass ``status=200`` for a successful answer.
     """
 
     status: int = 500
@@ -40,6 +43,7 @@ class Fault:
     method: str | None = None
     path: str | None = None
     message: str | None = None
+    body: Any = None
 
     def matches(self, method: str, path: str) -> bool:
         return ((self.method is None or self.method.upper() == method)

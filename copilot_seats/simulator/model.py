@@ -116,6 +116,22 @@ def org_payload(org: SimOrg) -> dict[str, Any]:
     }
 
 
+def organization_payload(org: SimOrg) -> dict[str, Any]:
+    """GitHub's "Organization Full" (``GET /orgs/{org}``) for ``org``: what clients such as
+    PyGithub's ``get_organization`` read before they call the Copilot endpoints."""
+    return {
+        **org_payload(org), "name": org.login, "company": None, "blog": "", "location": None,
+        "email": None, "twitter_username": None, "is_verified": False, "has_organization_projects": True,
+        "has_repository_projects": True, "public_repos": 0, "public_gists": 0, "followers": 0,
+        "following": 0, "html_url": f"https://github.com/{org.login}", "type": "Organization",
+        "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z",
+        "archived_at": None, "total_private_repos": 0, "owned_private_repos": 0,
+        "members_can_create_repositories": True, "two_factor_requirement_enabled": True,
+        "plan": {"name": "enterprise" if org.plan_type == "enterprise" else "team", "space": 976562499,
+                 "private_repos": 9999, "filled_seats": len(org.members), "seats": len(org.members)},
+    }
+
+
 def team_payload(org: SimOrg, team: SimTeam) -> dict[str, Any]:
     """GitHub's "Team" (organization-owned) for ``team``."""
     tid = stable_id(f"{org.login}/{team.slug}")

@@ -1,10 +1,17 @@
 """The simulator's HTTP face: GitHub's Copilot seat endpoints on a loopback ``ThreadingHTTPServer``.
 
-Standard library only. Per API request, in order: injected fault (latency, then error status) ->
-token check (401 ``Bad credentials``) -> primary rate limit (403, ``x-ratelimit-remaining: 0``)
--> route -> read-only tokens get 403 on writes -> :class:`~copilot_seats.simulator.state.SimState`.
-Every API answer carries ``x-ratelimit-*`` headers; listings carry GitHub-style ``Link`` headers
-(``per_page`` default 50, capped at 100). Every API request is logged (``state.log``).
+Standard library only. Per API request, in order: injected fault (latency, then error status or
+a canned body) -> token check (401 ``Bad credentials``) -> primary rate limit (403,
+``x-ratelimit-remaining: 0``) -> route -> read-only tokens get 403 on writes ->
+:class:`~copilot_seats.simulator.state.SimState`. Every API answer carries ``x-ratelimit-*``
+headers as GitHub sends them: a fault's own rate-limit headers win over the budget's, so an
+injected *primary* limit says ``x-ratelimit-remaining: 0`` with its reset and no
+``retry-after``, while a *secondary* limit keeps the real remaining budget and sends
+``retry-after`` only when asked. Listings carry GitHub-style ``Link`` headers (``per_page``
+default 50, capped at 100). Every API request is logged (``state.log``).
+
+Besides the Copilot endpoints it serves ``GET /orgs/{org}`` (the organization object), which
+general-purpose clients such as PyGithub read before calling the Copilot endpoints.
 
 Admin endpoints (no token, not logged)::
 
@@ -31,6 +38,7 @@ from copilot_seats.simulator.state import DOCS, SimError, SimState
 __all__ = ["SimulatorServer"]
 
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("GET", re.compile(r"^/orgs/([^/]+)$"), "organization"),
     ("GET", re.compile(r"^/orgs/([^/]+)/copilot/billing$"), "billing"),
     ("GET", re.compile(r"^/orgs/([^/]+)/copilot/billing/seats$"), "seats"),
     ("GET", re.compile(r"^/orgs/([^/]+)/members/([^/]+)/copilot$"), "member"),
@@ -82,8 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, payload, headers = self._api(state, method, parts.path, parts.query, body)
         state.log.add(RequestRecord(method, parts.path, parts.query, status, body))
-        headers.update(state.rate_limit.headers(time.time()))
-        self._send(status, payload, headers)
+        self._send(status, payload, {**state.rate_limit.headers(time.time()), **headers})
 
     def _api(self, state: SimState, method: str, path: str, query: str,
              body: Any) -> tuple[int, Any, dict[str, str]]:
@@ -91,8 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.latency:
                 time.sleep(fault.latency)
-            if fault.status:
-                return _fault_answer(fault)
+            if fault.status or fault.body is not None:
+                return _fault_answer(fault, state.rate_limit.limit)
         auth = self.headers.get("Authorization") or ""
         token = auth.split(" ", 1)[1].strip() if " " in auth else None
         if not auth:
@@ -116,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _call(self, state: SimState, name: str, args: tuple[str, ...], query: str,
               body: Any) -> tuple[int, Any, dict[str, str]]:
+        if name == "organization":
+            return 200, state.organization(args[0]), {}
         if name == "billing":
             return 200, state.billing(args[0]), {}
         if name == "member":
@@ -201,14 +210,22 @@ def _error(status: int, message: str) -> dict[str, str]:
     return {"message": message, "documentation_url": DOCS, "status": str(status)}
 
 
-def _fault_answer(fault: Fault) -> tuple[int, Any, dict[str, str]]:
+def _fault_answer(fault: Fault, limit: int) -> tuple[int, Any, dict[str, str]]:
+    """The fault's answer. Primary limit (GitHub's "primary rate limit" docs): 403/429 with
+    ``x-ratelimit-remaining: 0``, ``x-ratelimit-used`` = limit and the reset time, and no
+    ``retry-after``. Secondary limit: 403/429 with ``retry-after`` when given and otherwise the
+    normal headers (the primary budget is not spent)."""
     headers: dict[str, str] = {}
     if fault.retry_after is not None:
         headers["retry-after"] = str(int(fault.retry_after) if fault.retry_after == int(fault.retry_after)
                                      else fault.retry_after)
     if fault.primary:
-        headers["x-ratelimit-remaining"] = "0"
-        headers["x-ratelimit-reset"] = str(int(time.time() + fault.reset_in))
+        headers.update({"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": "0",
+                        "x-ratelimit-used": str(limit),
+                        "x-ratelimit-reset": str(int(time.time() + fault.reset_in)),
+                        "x-ratelimit-resource": "core"})
+    if fault.body is not None:
+        return fault.status or 200, fault.body, headers
     return fault.status, _error(fault.status, fault.body_message()), headers
 
 

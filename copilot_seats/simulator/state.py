@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from copilot_seats.simulator.control import Fault, RateLimit, RequestLog
-from copilot_seats.simulator.model import SimOrg, SimSeat, SimTeam, org_payload, seat_payload
+from copilot_seats.simulator.model import (
+    SimOrg,
+    SimSeat,
+    SimTeam,
+    org_payload,
+    organization_payload,
+    seat_payload,
+)
 
 __all__ = ["DOCS", "SimError", "SimState"]
 
@@ -100,6 +107,11 @@ class SimState:
         if org is None:
             raise SimError(404, "Not Found")
         return org
+
+    def organization(self, org_login: str) -> dict[str, Any]:
+        """``GET /orgs/{org}``: the organization object; 404 when unknown."""
+        with self.lock:
+            return organization_payload(self.org(org_login))
 
     def billing(self, org_login: str) -> dict[str, Any]:
         """``GET /orgs/{org}/copilot/billing``, counts computed from the seats."""

@@ -42,6 +42,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from copilot_seats import lifeline
 from copilot_seats import provider_ops as ops
 from copilot_seats.planning import (
     LiveView,
@@ -54,6 +55,8 @@ from copilot_seats.planning import (
 )
 from copilot_seats.planning import Roster as RosterState
 from copilot_seats.run_settings import OnDelete, RunSettings
+
+lifeline.start_watch()  # in the provider process only: exit when the CLI dies (kill -9 of `up`)
 
 __all__ = [
     "DESIRED_FIELDS",

@@ -103,8 +103,9 @@ def test_finding_5_refresh_with_an_invalid_file_says_github_was_read_but_not_wri
 
 def test_finding_7_debug_grpc_logs_a_stack_secret_token_and_we_say_so(ws: PulumiWorkspace, sim: RunningSimulator,
                                                                      tmp_path: Path) -> None:
-    """What Pulumi 3.78 itself does (docs/secrets.md): with PULUMI_DEBUG_GRPC the engine logs the
-    RunRequest, which carries the decrypted stack config: a github:token secret is in the file.
+    """What Pulumi 3.78 itself does (docs/secrets.md): with PULUMI_DEBUG_GRPC (or --tracing) the
+    engine logs the RunRequest, which carries the decrypted stack config: a github:token secret is
+    in the file; -v=11 logs do not contain it.
     We cannot prevent that from the program; it warns, and the docs say to use GITHUB_TOKEN."""
     assert ws.run("config", "set", "--secret", "github:token", sim.token).returncode == 0
     as_secret = tmp_path / "grpc-secret.log"
@@ -113,6 +114,12 @@ def test_finding_7_debug_grpc_logs_a_stack_secret_token_and_we_say_so(ws: Pulumi
     assert sim.token in as_secret.read_text(), "engine behaviour changed: update docs/secrets.md"
     assert "PULUMI_DEBUG_GRPC is set" in result.output and "rotate the token" in result.output
     assert sim.token not in result.output
+
+    trace = tmp_path / "trace.json"
+    traced = ws.run("preview", "--tracing", f"file:{trace}", env={"GITHUB_TOKEN": ""})
+    assert traced.returncode == 0 and sim.token in trace.read_text(errors="replace"), traced
+    verbose = ws.run("preview", "-v=11", "--logtostderr", "--logflow", env={"GITHUB_TOKEN": ""})
+    assert verbose.returncode == 0 and sim.token not in verbose.output, "docs/secrets.md: -v no longer clean"
 
     assert ws.run("config", "rm", "github:token").returncode == 0
     from_env = tmp_path / "grpc-env.log"

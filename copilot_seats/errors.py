@@ -6,6 +6,7 @@ detected and saying where (file:line, config key or variable, URL, field)::
     │   └── CredentialsError       no GitHub token, or a malformed one (names where, never the value)
     ├── SpecError                  seats.yaml is invalid (every problem, located)
     ├── EditError                  seats.yaml cannot be edited as asked (import --merge, prune)
+    ├── InputError                 another input file is invalid (e.g. a simulator fixture)
     ├── CheckFailed                a check the user asked for failed (e.g. report --fail-on-drift)
     ├── GuardError                 a safety rail refused the change (e.g. mass removal)
     └── ApiError                   talking to GitHub failed
@@ -38,6 +39,7 @@ __all__ = [
     "CredentialsError",
     "EditError",
     "GuardError",
+    "InputError",
     "NotFoundError",
     "RateLimitError",
     "ResponseError",
@@ -95,6 +97,11 @@ class CredentialsError(ConfigError):
 
 class EditError(CopilotSeatsError):
     """seats.yaml cannot be edited as asked (unparsable, flow style, duplicate or unknown name)."""
+
+
+class InputError(CopilotSeatsError):
+    """An input file other than seats.yaml (which raises SpecError) is invalid or unreadable,
+    e.g. a simulator fixture or state file; the message names the file."""
 
 
 class CheckFailed(CopilotSeatsError):

@@ -29,6 +29,7 @@ from copilot_seats.errors import (
     CredentialsError,
     EditError,
     GuardError,
+    InputError,
     RateLimitError,
     ResponseError,
     SpecError,
@@ -61,6 +62,7 @@ def test_every_error_of_the_package_is_in_the_tree() -> None:
 @pytest.mark.parametrize(("error", "code"), [
     (SpecError([SpecProblem("s.yaml", 1, 1, "bad")]), EXIT_INVALID),
     (EditError("x"), EXIT_INVALID), (CheckFailed("drift"), EXIT_INVALID), (GuardError("x"), EXIT_INVALID),
+    (InputError("fixture.json"), EXIT_INVALID),
     (ConfigError("--org"), EXIT_USAGE), (CredentialsError("GITHUB_TOKEN"), EXIT_USAGE),
     (TransportError("x"), EXIT_API), (ResponseError("GET u", "seats[0]", "bad"), EXIT_API),
     (AuthError(401, "GET", "u", "m"), EXIT_API), (RateLimitError(403, "GET", "u", "m"), EXIT_API),

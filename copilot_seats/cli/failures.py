@@ -7,7 +7,7 @@ only this module decides how they end the process:
 exit   meaning
 =====  ==========================================================================
 0      success
-1      the input is invalid or a check failed: SpecError, EditError, CheckFailed,
+1      the input is invalid or a check failed: SpecError, EditError, InputError, CheckFailed,
        GuardError, a file that cannot be read or written (and, as a last resort, an
        internal error: a bug, printed as one line, never a traceback)
 2      usage or configuration: bad flags (click), ConfigError (e.g. ``--org ..``),

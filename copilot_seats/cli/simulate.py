@@ -17,6 +17,7 @@ import click
 
 from copilot_seats import defaults
 from copilot_seats.cli import main
+from copilot_seats.errors import ConfigError, InputError
 
 __all__ = ["simulate"]
 
@@ -46,14 +47,12 @@ def simulate(fixture: str, host: str, port: int, token: str, state_file: Path | 
     source = state_file if state_file is not None and state_file.exists() else fixture
     try:
         state = load_fixture(read_fixture(source), token=token, state_file=state_file)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        click.echo(f"error: cannot load {source}: {exc}", err=True)
-        sys.exit(1)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # the fixture loader's own errors, typed here
+        raise InputError(f"cannot load {source}: {exc}") from None
     try:
         server = SimulatorServer(state, host=host, port=port)
     except OSError as exc:
-        click.echo(f"error: cannot listen on {host}:{port}: {exc}", err=True)
-        sys.exit(2)
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -21,7 +21,7 @@ from typing import Any
 
 from copilot_seats import defaults
 from copilot_seats.api import CopilotClient, WriteResult
-from copilot_seats.credentials import base_url_from, token_from_stack_config
+from copilot_seats.credentials import base_url_from, check_token, token_from_stack_config
 from copilot_seats.errors import ApiError, NotFoundError, UnprocessableError
 from copilot_seats.live import LiveSnapshot, fetch_snapshot
 from copilot_seats.run_settings import OnDelete, RunSettings, parse_settings
@@ -94,7 +94,8 @@ def settings_for(props: Mapping[str, Any]) -> RunSettings:
 def _client(props: Mapping[str, Any]) -> CopilotClient:
     env = os.environ
     base_url = base_url_from(env, props.get("api_url"))
-    token = (env.get("GITHUB_TOKEN") or "").strip() or _stack_token(props.get("stack"))
+    token = (check_token(env["GITHUB_TOKEN"], "GITHUB_TOKEN") if (env.get("GITHUB_TOKEN") or "").strip()
+             else _stack_token(props.get("stack")))
     spacing = float(env.get("COPILOT_SEATS_WRITE_SPACING", defaults.WRITE_SPACING_SECONDS))
     with _lock:
         client = _clients.get((base_url, token))

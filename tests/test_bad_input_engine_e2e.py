@@ -74,6 +74,19 @@ def test_finding_2_malformed_stack_secret_is_refused_by_config_key(ws: PulumiWor
     assert sim.requests == []
 
 
+def test_finding_2_refresh_with_a_malformed_token_names_it_in_the_provider(ws: PulumiWorkspace,
+                                                                          sim: RunningSimulator) -> None:
+    """`pulumi refresh` does not run the program: the providers check the token themselves."""
+    assert ws.up().returncode == 0
+    sim.state.log.clear()
+    result = ws.run("refresh", "--yes", env={"GITHUB_TOKEN": sim.token + " extra-part-0123"})
+    assert result.returncode != 0, result
+    assert "GITHUB_TOKEN is malformed" in result.output and "whitespace" in result.output
+    assert sim.token not in result.output and "extra-part-0123" not in result.output
+    _no_traceback(result.output)
+    assert sim.requests == []
+
+
 def test_finding_4_malformed_github_payload_is_a_typed_located_error(ws: PulumiWorkspace,
                                                                     sim: RunningSimulator) -> None:
     sim.state.inject(status=200, method="GET", path="/copilot/billing/seats",

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from copilot_seats.analysis import Comparison
+from copilot_seats.escape import csv_cell
 from copilot_seats.live import LiveSnapshot
 
 __all__ = ["FINANCE_COLUMNS", "NONE", "UNASSIGNED", "UNMANAGED", "SeatLine", "chargeback", "render_chargeback",
@@ -111,13 +112,10 @@ def chargeback(lines: Sequence[SeatLine], organization: str) -> dict[str, Any]:
     }
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def spreadsheet_safe(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text: formulas are prefixed with ``'``."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    """A CSV cell a spreadsheet shows as text: formulas are prefixed with ``'`` (the one rule,
+    :func:`copilot_seats.escape.csv_cell`, shared with ``report --format csv``)."""
+    return csv_cell("" if value is None else str(value))
 
 
 def render_finance_csv(lines: Sequence[SeatLine]) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from copilot_seats.errors import ConfigError, ResponseError
 from copilot_seats.live import parse_datetime
 from copilot_seats.policy_config import SEAT_TYPE
 from copilot_seats.spec import normalize_login
@@ -24,7 +25,7 @@ from copilot_seats.spec import normalize_login
 __all__ = ["StackMemoryError", "read_remembered_activity", "remembered_activity"]
 
 
-class StackMemoryError(RuntimeError):
+class StackMemoryError(ConfigError):
     """The stack could not be read (no pulumi CLI, unknown stack, backend unreachable)."""
 
 
@@ -39,7 +40,7 @@ def remembered_activity(export: Mapping[str, Any]) -> dict[str, datetime]:
         login = inputs.get("login")
         try:
             when = parse_datetime(inputs.get("remembered_last_activity_at"))
-        except ValueError:
+        except ResponseError:
             continue  # not written by this program; judge by GitHub's data alone
         if isinstance(login, str) and login and when is not None:
             key = normalize_login(login)

@@ -23,6 +23,7 @@ from copilot_seats.analysis import compare
 from copilot_seats.analysis import seat_price as price_of
 from copilot_seats.cli import main
 from copilot_seats.cli.edit import checked_file, fetch_live
+from copilot_seats.errors import EditError
 from copilot_seats.finance import chargeback, render_chargeback, render_finance_csv, seat_lines
 
 __all__ = ["chargeback_command"]
@@ -57,4 +58,4 @@ def chargeback_command(seats_path: Path, fmt: str, seat_price: float | None, out
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise EditError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -19,6 +19,7 @@ import click
 from copilot_seats import __version__
 from copilot_seats.cli import main
 from copilot_seats.cli.edit import fetch_live, imported_file
+from copilot_seats.errors import EditError
 from copilot_seats.loader import check_spec
 from copilot_seats.scaffold import scaffold_files
 from copilot_seats.seats_edit import render_seats_file
@@ -62,7 +63,7 @@ def init_command(directory: Path, org: str, from_live: bool, owners: str | None)
         if not from_live:
             raise click.UsageError(f"--org {org!r} is not a GitHub organization login")
         detail = "; ".join(str(p) for p in checked.errors)
-        raise click.ClickException(f"refusing to write seats.yaml: the imported file would be invalid: {detail}")
+        raise EditError(f"refusing to write seats.yaml: the imported file would be invalid: {detail}")
     files = scaffold_files(checked.spec.organization, text, owners or f"@{org}/copilot-seat-admins")
     existing = sorted(name for name in files if (directory / name).exists())
     if existing:
@@ -73,7 +74,7 @@ def init_command(directory: Path, org: str, from_live: bool, owners: str | None)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
         except OSError as exc:
-            raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise EditError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"init: wrote {len(files)} files in {directory} (copilot-seats {__version__})", err=True)
     click.echo(f"next: cd {directory}, create .venv from requirements.txt, then validate, "
                "`pulumi stack init`, preview (README.md)", err=True)

@@ -24,11 +24,12 @@ import click
 from copilot_seats.analysis import seat_price
 from copilot_seats.api import client_from_env
 from copilot_seats.cli import main
-from copilot_seats.errors import ApiError
+from copilot_seats.errors import ApiError, CredentialsError, EditError
 from copilot_seats.live import fetch_snapshot
 from copilot_seats.loader import check_file
 from copilot_seats.pr_comment import CommentInput, SeatFacts, render_comment
 from copilot_seats.pr_plan import PreviewPlan, judge, parse_preview
+from copilot_seats.redact import scrub
 
 __all__ = ["pr_comment"]
 
@@ -72,8 +73,8 @@ def _live(org: str, now: datetime) -> tuple[dict[str, SeatFacts] | None, str]:
     try:
         with client_from_env(read_only=True) as client:
             snapshot = fetch_snapshot(client, org, now=now)
-    except (ApiError, ValueError) as exc:
-        return None, f"the live seat listing of {org} was not available ({exc})"
+    except (ApiError, CredentialsError) as exc:  # a comment degrades; it never fails for GitHub
+        return None, f"the live seat listing of {org} was not available ({scrub(str(exc))})"
     return {key: SeatFacts(True, seat.pending_cancellation_date is not None, seat.last_activity_at)
             for key, seat in snapshot.seats.items()}, ""
 
@@ -121,4 +122,4 @@ def pr_comment(seats_path: Path, preview_path: Path | None, pack_config_path: Pa
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise EditError(f"cannot write {output}: {exc.strerror or exc}") from None

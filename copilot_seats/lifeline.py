@@ -12,6 +12,9 @@ CLI or its direct parent is gone.
 ``--refresh`` already read GitHub before the program ran). Both use Linux's ``/proc``; elsewhere
 the watch falls back to noticing that the parent process changed, and ``cli_arguments`` is
 ``None``.
+
+:func:`plain_provider_errors` makes the provider host report our typed errors as their message
+instead of a Python traceback (see :class:`_ProviderErrors`).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["POLL_SECONDS", "cli_arguments", "is_dynamic_provider", "start_watch", "watched_ancestors"]
+__all__ = ["POLL_SECONDS", "cli_arguments", "is_dynamic_provider", "plain_provider_errors", "start_watch",
+           "watched_ancestors"]
 
 POLL_SECONDS = 0.5
 _MAX_HOPS = 4
@@ -110,4 +115,44 @@ def start_watch(*, force: bool = False) -> bool:
     ancestors = watched_ancestors() if Path("/proc/self/stat").exists() else []
     threading.Thread(target=_watch, args=(os.getppid(), ancestors), name="copilot-seats-lifeline",
                      daemon=True).start()
+    return True
+
+
+class _ProviderErrors:
+    """Stands in for the ``traceback`` module inside ``pulumi.dynamic.__main__``.
+
+    The dynamic provider host of the pinned SDK aborts every failed call with
+    ``traceback.format_exc()`` as the error text, so a GitHub error during ``up`` or ``refresh``
+    reached the user as a Python traceback. Our errors are typed and already say what and where:
+    for them the text is the message; anything else (a bug) is one line naming the exception,
+    or the full traceback with ``COPILOT_SEATS_DEBUG=1``. Every text is scrubbed of the token.
+    """
+
+    def __init__(self, original: Any) -> None:
+        self._original = original
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+    def format_exc(self, *args: Any, **kwargs: Any) -> str:
+        from copilot_seats.errors import CopilotSeatsError
+        from copilot_seats.redact import scrub
+
+        error = sys.exc_info()[1]
+        if isinstance(error, CopilotSeatsError):
+            return scrub(str(error))
+        if os.environ.get("COPILOT_SEATS_DEBUG"):
+            return scrub(str(self._original.format_exc(*args, **kwargs)))
+        return scrub(f"internal error (a bug in copilot-seats; please report it, with COPILOT_SEATS_DEBUG=1 "
+                     f"for the traceback): {type(error).__name__}: {error}")
+
+
+def plain_provider_errors() -> bool:
+    """In the dynamic provider process, report our errors as their message, not a traceback."""
+    host = sys.modules.get("__main__")
+    if not is_dynamic_provider() or host is None or not hasattr(host, "traceback"):
+        return False
+    current = getattr(host, "traceback")  # noqa: B009  (the host module's global, not ours)
+    if not isinstance(current, _ProviderErrors):
+        setattr(host, "traceback", _ProviderErrors(current))  # noqa: B010
     return True

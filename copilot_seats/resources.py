@@ -57,6 +57,7 @@ from copilot_seats.planning import Roster as RosterState
 from copilot_seats.run_settings import OnDelete, RunSettings
 
 lifeline.start_watch()  # in the provider process only: exit when the CLI dies (kill -9 of `up`)
+lifeline.plain_provider_errors()  # in the provider process only: errors are messages, not tracebacks
 
 __all__ = [
     "DESIRED_FIELDS",

@@ -248,3 +248,25 @@ def test_lifeline_does_nothing_outside_the_provider_process() -> None:
 
     assert not lifeline.is_dynamic_provider()
     assert lifeline.start_watch() is False  # pytest is not `python -m pulumi.dynamic`
+
+
+def test_provider_errors_are_messages_not_tracebacks() -> None:
+    import traceback
+
+    from copilot_seats.lifeline import _ProviderErrors
+
+    shim = _ProviderErrors(traceback)
+    redact.remember(TOKEN)
+    try:
+        raise ResponseError("GET https://x/orgs/a/copilot/billing/seats", "seats[0].created_at", f"got {TOKEN}")
+    except ResponseError:
+        text = shim.format_exc()
+    assert text.startswith("GET https://x/orgs/a/copilot/billing/seats: unexpected response")
+    assert "Traceback" not in text and TOKEN not in text
+    try:
+        raise KeyError("oops")
+    except KeyError:
+        text = shim.format_exc()
+    assert text.startswith("internal error (a bug in copilot-seats") and "KeyError" in text
+    assert "Traceback" not in text
+    assert shim.print_exc is traceback.print_exc  # everything else is the real module

@@ -122,14 +122,19 @@ def test_arbitrary_yaml_trees_never_raise(document: Any) -> None:
 
 
 def _is_github_login(login: str) -> bool:
-    """GitHub's rule, stated independently of the loader's regex."""
-    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+    """GitHub's rule, stated independently of the loader's regex: a personal login, or an
+    Enterprise Managed User's ``handle_shortcode`` (shortcode: 3-8 letters or digits)."""
+    alnum = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    handle, sep, shortcode = login.rpartition("_") if "_" in login else (login, "", "")
+    if sep and not (3 <= len(shortcode) <= 8 and set(shortcode) <= alnum):
+        return False
     return (
         1 <= len(login) <= 39
-        and set(login) <= allowed
-        and not login.startswith("-")
-        and not login.endswith("-")
-        and "--" not in login
+        and len(handle) >= 1
+        and set(handle) <= alnum | {"-"}
+        and not handle.startswith("-")
+        and not handle.endswith("-")
+        and "--" not in handle
     )
 
 

@@ -48,21 +48,20 @@ def writes_during(sim: RunningSimulator, action: Callable[[], PulumiResult]) -> 
     return result, sim.writes[before:]
 
 
+def _sent(writes: Sequence[Any], endpoint: str, field: str) -> list[str]:
+    """Every name sent in a DELETE to ``endpoint`` (lower-cased, with repeats)."""
+    return [str(name).casefold() for w in writes if w.method == "DELETE" and w.path.endswith(endpoint)
+            for name in (w.body or {}).get(field, [])]
+
+
 def revoked_logins(writes: Sequence[Any]) -> list[str]:
     """Every login sent in a DELETE selected_users body (with repeats)."""
-    out: list[str] = []
-    for w in writes:
-        if w.method == "DELETE" and w.path.endswith("selected_users"):
-            out += [str(u).casefold() for u in (w.body or {}).get("selected_usernames", [])]
-    return out
+    return _sent(writes, "selected_users", "selected_usernames")
 
 
 def revoked_teams(writes: Sequence[Any]) -> list[str]:
-    out: list[str] = []
-    for w in writes:
-        if w.method == "DELETE" and w.path.endswith("selected_teams"):
-            out += [str(t).casefold() for t in (w.body or {}).get("selected_teams", [])]
-    return out
+    """Every team slug sent in a DELETE selected_teams body (with repeats)."""
+    return _sent(writes, "selected_teams", "selected_teams")
 
 
 def assert_converged(ws: PulumiWorkspace) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from conftest import SMALL_FIXTURE, RunningSimulator
-from engine import PulumiResult, PulumiWorkspace, preview_steps
+from e2e_helpers import seats_yaml, sim_seats, steps
+from engine import PulumiResult, PulumiWorkspace
 
 pytestmark = pytest.mark.engine
 
@@ -25,27 +26,9 @@ ORG = "pulumi-python:dynamic/copilot:Organization"
 ROSTER = "pulumi-python:dynamic/copilot:Roster"
 
 
-def seats_yaml(users: list[str], teams: list[str] = (), mode: str = "additive", org: str = "acme") -> str:
-    lines = [f"organization: {org}", "settings:", f"  mode: {mode}", "users:"]
-    lines += [f"  {u}:\n    owner: platform\n    reason: testing" for u in users] or ["  {}"]
-    if not users:
-        lines[-1] = "users: {}"
-        lines.pop(-2)
-    lines += ["teams:"] + ([f"  {t}:\n    owner: platform" for t in teams] if teams else [])
-    if not teams:
-        lines[-1] = "teams: {}"
-    return "\n".join(lines) + "\n"
-
-
-def steps(result: PulumiResult) -> dict[tuple[str, str], str]:
-    """(type, name) -> op for every step of a `preview --json` that changes something (either engine)."""
-    return preview_steps(result)
-
-
 def sim_direct(sim: RunningSimulator, org: str = "acme") -> dict[str, Any]:
     """login -> seat summary from the simulator's own state (not through our client)."""
-    seats = sim.client().list_seats(org)
-    return {s["assignee"]["login"].casefold(): s for s in seats if s.get("assignee")}
+    return sim_seats(sim, org)
 
 
 @pytest.fixture

@@ -75,11 +75,11 @@ def run_report(url: str, seats: Path) -> dict[str, float]:
 
 def in_process_heap(url: str, seats: Path) -> float:
     """Peak traced Python memory (MB) of load + fetch + compare + render, in this process."""
-    from copilot_seats.analysis import compare, estimated_monthly_cost, seat_price
-    from copilot_seats.api import CopilotClient
-    from copilot_seats.live import fetch_snapshot
-    from copilot_seats.loader import load_spec
-    from copilot_seats.render import render, report_data
+    from copilot_seats.decisions.analysis import compare, estimated_monthly_cost, seat_price
+    from copilot_seats.desired.loader import load_spec
+    from copilot_seats.github.api import CopilotClient
+    from copilot_seats.github.live import fetch_snapshot
+    from copilot_seats.reports.render import render, report_data
 
     tracemalloc.start()
     spec = load_spec(seats)

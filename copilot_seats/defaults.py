@@ -60,7 +60,7 @@ MAX_REMOVAL_COUNT = 10
 MAX_REMOVAL_FRACTION = 0.10
 """Mass-removal guard: refuse to revoke more than max(count, fraction x declared) seats in one run."""
 
-# --- API client (copilot_seats.api) ---------------------------------------------------------
+# --- API client (copilot_seats.github.api) ---------------------------------------------------------
 
 TIMEOUT_SECONDS = 30.0
 """Per-request timeout (connect, read, write, pool) of the HTTP client."""

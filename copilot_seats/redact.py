@@ -1,6 +1,6 @@
 """Keeping the GitHub token out of every message the project prints or logs.
 
-The token is validated before it is used (:func:`copilot_seats.credentials.check_token`), and the
+The token is validated before it is used (:func:`copilot_seats.github.credentials.check_token`), and the
 HTTP client keeps it in the ``Authorization`` header only, so it should never reach a message.
 This is the second line of defence: every token a client is built with is :func:`remember`-ed,
 and every message an entry point prints (CLI errors, the program's ``RunError``, log records of

@@ -17,11 +17,11 @@ Type tokens ``pulumi-python:dynamic/copilot:<Name>``, registered in this order:
 Inputs are of two kinds. *Desired* fields come from seats.yaml; a change to them is an update
 with no API write. *Observed* fields come from the one live listing the program made; policies
 read them, and ``diff`` ignores them except for the planned ``repair`` (decided by
-:mod:`copilot_seats.planning`). Nothing is ever replaced: a login's case is not an identity,
+:mod:`copilot_seats.decisions.planning`). Nothing is ever replaced: a login's case is not an identity,
 and an (allowed) change of organization moves the stack without revoking in the old one.
 
 Credentials: providers are pickled into state by dill, so they hold no token and no client;
-:mod:`copilot_seats.provider_ops` builds one client per process from ``GITHUB_TOKEN`` or the
+:mod:`copilot_seats.provider.ops` builds one client per process from ``GITHUB_TOKEN`` or the
 stack's ``github:token`` read at run time.
 """
 
@@ -43,8 +43,7 @@ from pulumi.dynamic import (
 )
 
 from copilot_seats import lifeline
-from copilot_seats import provider_ops as ops
-from copilot_seats.planning import (
+from copilot_seats.decisions.planning import (
     LiveView,
     RevocationPlan,
     authoritative_revocations,
@@ -53,8 +52,9 @@ from copilot_seats.planning import (
     live_view,
     plan_revocations,
 )
-from copilot_seats.planning import Roster as RosterState
-from copilot_seats.run_settings import OnDelete, RunSettings
+from copilot_seats.decisions.planning import Roster as RosterState
+from copilot_seats.decisions.run_settings import OnDelete, RunSettings
+from copilot_seats.provider import ops as ops
 
 lifeline.start_watch()  # in the provider process only: exit when the CLI dies (kill -9 of `up`)
 lifeline.plain_provider_errors()  # in the provider process only: errors are messages, not tracebacks

@@ -51,10 +51,10 @@ MAIN_PY = '''\
 """Pulumi program: reconcile seats.yaml with GitHub's Copilot seats.
 
 `pulumi preview` shows the seats that would be granted or revoked; `pulumi up` applies them.
-All logic lives in the copilot_seats package (see copilot_seats/program.py).
+All logic lives in the copilot_seats package (see copilot_seats/stack/program.py).
 """
 
-from copilot_seats.program import main
+from copilot_seats.stack.program import main
 
 main()
 '''
@@ -67,20 +67,20 @@ version: {__version__}  # = copilot_seats.__version__ (tests/test_init.py keeps 
 runtime:
   name: python
   options:
-    # The project's virtualenv (scripts/setup.sh): the pack imports copilot_seats.rules.
+    # The project's virtualenv (scripts/setup.sh): the pack imports copilot_seats.policies.rules.
     virtualenv: ../.venv
 """
 
 POLICY_MAIN_PY = '''\
 """The copilot-seats CrossGuard pack: drift, stale seats and hygiene, reported during preview.
 
-Only wiring: the policies are built in copilot_seats.policy_pack (importable and unit-tested);
+Only wiring: the policies are built in copilot_seats.policies.pack (importable and unit-tested);
 PolicyPack starts the analyzer server and never returns. See docs/policies.md.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from copilot_seats.policy_pack import PACK_NAME, build_policies
+from copilot_seats.policies.pack import PACK_NAME, build_policies
 
 PolicyPack(PACK_NAME, policies=build_policies(), enforcement_level=EnforcementLevel.ADVISORY)
 '''

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from copilot_seats.api import CopilotClient
+from copilot_seats.github.api import CopilotClient
 from copilot_seats.simulator import RequestRecord, SimState, SimulatorServer, load_fixture
 
 TOKEN = "fake-simulator-token-0123456789"  # not a GitHub token format: secret scanners stay quiet

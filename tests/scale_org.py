@@ -3,7 +3,7 @@
 :func:`scale_fixture` is a simulator fixture of N direct seats with a realistic spread of
 activity (a fifth never used or idle past GitHub's retention, some stale, most active).
 :func:`preview_document` builds the ``pulumi preview --json`` document of a pull request
-without the engine: the resource inputs come from :func:`copilot_seats.stack_model.build_stack`
+without the engine: the resource inputs come from :func:`copilot_seats.stack.model.build_stack`
 (what the program declares), the ops from the base and PR seats files (what the engine's
 diff yields: create, delete, update on metadata, same). Used where the engine would be too slow
 (10,000 seats); tests/test_pr_comment_e2e.py checks the same path on the real engine.
@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from copilot_seats.live import LiveSnapshot
-from copilot_seats.policy_config import ORGANIZATION_TYPE, ROSTER_TYPE, SEAT_TYPE, TEAM_TYPE
+from copilot_seats.desired.spec import SeatSpec, UserGrant
+from copilot_seats.github.live import LiveSnapshot
+from copilot_seats.policies.config import ORGANIZATION_TYPE, ROSTER_TYPE, SEAT_TYPE, TEAM_TYPE
 from copilot_seats.resources import DESIRED_FIELDS
-from copilot_seats.spec import SeatSpec, UserGrant
-from copilot_seats.stack_model import RunOptions, build_stack
+from copilot_seats.stack.model import RunOptions, build_stack
 
 __all__ = ["login", "preview_document", "scale_fixture", "seats_yaml", "spec_of"]
 

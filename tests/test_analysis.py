@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from copilot_seats import analysis, defaults
-from copilot_seats.analysis import StaleKind, activity_bucket, compare, estimated_monthly_cost, stale_reason
-from copilot_seats.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
-from copilot_seats.spec import Plan, SeatSpec, Settings, StaleExemption, TeamGrant, UserGrant
+from copilot_seats import defaults
+from copilot_seats.decisions import analysis
+from copilot_seats.decisions.analysis import StaleKind, activity_bucket, compare, estimated_monthly_cost, stale_reason
+from copilot_seats.desired.spec import Plan, SeatSpec, Settings, StaleExemption, TeamGrant, UserGrant
+from copilot_seats.github.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 

@@ -8,8 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from copilot_seats import api, defaults
-from copilot_seats.api import CopilotClient, client_from_env
+from copilot_seats import defaults
 from copilot_seats.errors import (
     ApiError,
     ApiStatusError,
@@ -19,6 +18,8 @@ from copilot_seats.errors import (
     NotFoundError,
     UnprocessableError,
 )
+from copilot_seats.github import api
+from copilot_seats.github.api import CopilotClient, client_from_env
 
 TOKEN = "fake-super-secret-token-123456"
 BASE = "https://api.example.test"
@@ -201,4 +202,4 @@ def test_token_never_appears_in_repr_logs_or_errors(caplog: pytest.LogCaptureFix
     texts = [str(info.value), repr(info.value), info.value.message, repr(client), caplog.text]
     assert all(TOKEN not in text for text in texts)
     assert "***" in info.value.message
-    assert any(r.name == "copilot_seats.api" for r in caplog.records)
+    assert any(r.name == "copilot_seats.github.api" for r in caplog.records)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from copilot_seats.api import CopilotClient
 from copilot_seats.errors import ApiStatusError, RateLimitError, TransportError
+from copilot_seats.github.api import CopilotClient
 
 TOKEN = "ghp_resilienceSecret987"
 BILLING = {"seat_breakdown": {}, "seat_management_setting": "assign_selected",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot_seats.audit import entry_changes, pr_number
-from copilot_seats.loader import parse_spec
+from copilot_seats.desired.loader import parse_spec
+from copilot_seats.reports.audit import entry_changes, pr_number
 
 CLI = Path(sys.executable).parent / "copilot-seats"
 HEAD = "organization: acme\nusers:\n"

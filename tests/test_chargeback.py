@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import SMALL_FIXTURE, RunningSimulator
 
-from copilot_seats.finance import FINANCE_COLUMNS, spreadsheet_safe
+from copilot_seats.reports.finance import FINANCE_COLUMNS, spreadsheet_safe
 
 CLI = Path(sys.executable).parent / "copilot-seats"
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from conftest import RunningSimulator
 
-from copilot_seats.analysis import compare
-from copilot_seats.live import fetch_snapshot
-from copilot_seats.loader import check_file, load_spec
-from copilot_seats.seats_edit import entry_names
+from copilot_seats.decisions.analysis import compare
+from copilot_seats.desired.loader import check_file, load_spec
+from copilot_seats.desired.seats_edit import entry_names
+from copilot_seats.github.live import fetch_snapshot
 
 CLI = Path(sys.executable).parent / "copilot-seats"
 

@@ -1,6 +1,6 @@
 """Enterprise Managed User logins (``handle_shortcode``) end to end: one rule, every entry point.
 
-The rule is :data:`copilot_seats.spec.LOGIN_PATTERN`; the schema's ``userLogin`` must be the
+The rule is :data:`copilot_seats.desired.spec.LOGIN_PATTERN`; the schema's ``userLogin`` must be the
 same pattern. An EMU org imports (exit 0), validates, previews and applies on the real engine
 against the simulator, and a new EMU user requested in seats.yaml is granted.
 """
@@ -18,9 +18,9 @@ import pytest
 from conftest import RunningSimulator
 from engine import PulumiWorkspace
 
-from copilot_seats.loader import check_spec
-from copilot_seats.seats_edit import NewEntry, add_entries, entry_names
-from copilot_seats.spec import LOGIN_PATTERN, is_login
+from copilot_seats.desired.loader import check_spec
+from copilot_seats.desired.seats_edit import NewEntry, add_entries, entry_names
+from copilot_seats.desired.spec import LOGIN_PATTERN, is_login
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = Path(sys.executable).parent / "copilot-seats"

@@ -3,7 +3,7 @@ the migration from the default provider, and the output layouts the test helpers
 
 Runs on both lanes (scripts/test.sh). The current lane's engine (v3.274.1) hands the *default*
 ``pulumi-python`` provider the whole stack config, secrets included, and records it in state;
-the program registers an explicit provider instead (copilot_seats/engine_provider.py), so on
+the program registers an explicit provider instead (copilot_seats/stack/engine_provider.py), so on
 either lane no token and no config value reaches the state.
 """
 
@@ -26,7 +26,7 @@ OTHER_SECRET = "unrelated-secret-value-4711"  # a secret of another namespace: n
 
 # The program as it was before the explicit provider: every resource on the default provider.
 DEFAULT_PROVIDER_MAIN = """\
-import copilot_seats.program as program
+import copilot_seats.stack.program as program
 
 program.dynamic_provider = lambda: None
 program.main()

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from copilot_seats import errors, redact
-from copilot_seats.api import CopilotClient
 from copilot_seats.cli.failures import EXIT_API, EXIT_INVALID, EXIT_USAGE, MappedGroup, exit_code_for
-from copilot_seats.credentials import check_token
+from copilot_seats.desired.names import check_name, name_problem
+from copilot_seats.desired.seats_edit import SeatsEditError
 from copilot_seats.errors import (
     ApiError,
     AuthError,
@@ -37,8 +37,8 @@ from copilot_seats.errors import (
     TransportError,
 )
 from copilot_seats.escape import csv_cell, md_code, md_text, one_line
-from copilot_seats.names import check_name, name_problem
-from copilot_seats.seats_edit import SeatsEditError
+from copilot_seats.github.api import CopilotClient
+from copilot_seats.github.credentials import check_token
 
 TOKEN = "fake-token-for-scrub-tests-0123456789"
 
@@ -55,7 +55,7 @@ def test_every_error_of_the_package_is_in_the_tree() -> None:
             assert issubclass(cls, CopilotSeatsError), name
     assert issubclass(SeatsEditError, EditError) and issubclass(CredentialsError, ConfigError)
     assert issubclass(ResponseError, ApiError)
-    from copilot_seats import credentials
+    from copilot_seats.github import credentials
     assert credentials.CredentialsError is CredentialsError
 
 
@@ -146,7 +146,7 @@ def test_remembered_tokens_are_scrubbed_from_package_log_records(caplog: pytest.
 
     redact.remember(TOKEN)
     with caplog.at_level(logging.INFO):
-        logging.getLogger("copilot_seats.api").warning("server said %s", quote(TOKEN, safe=""))
+        logging.getLogger("copilot_seats.github.api").warning("server said %s", quote(TOKEN, safe=""))
     assert TOKEN not in caplog.text and quote(TOKEN, safe="") not in caplog.text and "***" in caplog.text
 
 
@@ -162,7 +162,7 @@ def test_org_names_follow_the_seats_yaml_login_rule(value: str) -> None:
 
 
 def test_names_are_read_from_the_schema() -> None:
-    from copilot_seats.loader import check_spec
+    from copilot_seats.desired.loader import check_spec
 
     for value in ["octo-demo", "A1", "a" * 39, "..", "a.b"]:
         schema_ok = check_spec(f"organization: '{value}'\n").valid

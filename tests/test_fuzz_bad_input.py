@@ -33,13 +33,13 @@ from conftest import RunningSimulator
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from copilot_seats.analysis import compare
-from copilot_seats.api import CopilotClient
 from copilot_seats.cli import main
+from copilot_seats.decisions.analysis import compare
+from copilot_seats.desired.loader import CheckResult, check_spec
 from copilot_seats.errors import ResponseError, SpecProblem
-from copilot_seats.live import fetch_snapshot
-from copilot_seats.loader import CheckResult, check_spec
-from copilot_seats.render import render, report_data
+from copilot_seats.github.api import CopilotClient
+from copilot_seats.github.live import fetch_snapshot
+from copilot_seats.reports.render import render, report_data
 
 T = TypeVar("T")
 TODAY = date(2026, 11, 25)
@@ -301,7 +301,7 @@ class _Served:
 
 
 def _render_all(snapshot: Any) -> None:
-    from copilot_seats.loader import parse_spec
+    from copilot_seats.desired.loader import parse_spec
 
     spec = parse_spec("organization: acme\nusers:\n  alice: {}\nteams:\n  platform: {}\n")
     comparison = compare(spec, snapshot, snapshot.fetched_at, 60, 14)

@@ -23,7 +23,7 @@ from conftest import SMALL_FIXTURE, RunningSimulator
 from engine import PulumiResult, PulumiWorkspace
 from test_workflows import APPLY, DRIFT, PREVIEW, PRUNE, WorkflowCommand, workflow_commands
 
-from copilot_seats.seats_edit import NewEntry, add_entries, entry_names
+from copilot_seats.desired.seats_edit import NewEntry, add_entries, entry_names
 
 pytestmark = pytest.mark.engine
 

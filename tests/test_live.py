@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from conftest import RunningSimulator
 
-from copilot_seats import live
 from copilot_seats.errors import ResponseError
-from copilot_seats.live import fetch_snapshot, parse_billing, parse_datetime, parse_seat, parse_seats
+from copilot_seats.github import live
+from copilot_seats.github.live import fetch_snapshot, parse_billing, parse_datetime, parse_seat, parse_seats
 
 GITHUB_EXAMPLE_SEAT: dict[str, Any] = {  # from GitHub's published example (offsets, no plan_type)
     "created_at": "2021-09-23T18:00:00-06:00", "updated_at": "2021-09-23T15:00:00-06:00",

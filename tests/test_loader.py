@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from copilot_seats import loader, schema_check, yaml_source, yaml_strict
+from copilot_seats.desired import loader, schema_check, yaml_source, yaml_strict
+from copilot_seats.desired.loader import CheckResult, check_file, check_spec, load_spec, parse_spec
+from copilot_seats.desired.spec import Mode, Plan
 from copilot_seats.errors import SpecError, SpecProblem
-from copilot_seats.loader import CheckResult, check_file, check_spec, load_spec, parse_spec
-from copilot_seats.spec import Mode, Plan
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 25)

@@ -9,8 +9,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from copilot_seats.loader import CheckResult, check_spec
-from copilot_seats.spec import normalize_login
+from copilot_seats.desired.loader import CheckResult, check_spec
+from copilot_seats.desired.spec import normalize_login
 
 TODAY = date(2026, 11, 25)
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""Repairs, revocation plans and the guard (copilot_seats.planning), including properties over
+"""Repairs, revocation plans and the guard (copilot_seats.decisions.planning), including properties over
 random live states and random seats.yaml edits."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot_seats.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
-from copilot_seats.planning import (
+from copilot_seats.decisions.planning import (
     LiveView,
     Roster,
     destroy_revocations,
@@ -21,7 +20,8 @@ from copilot_seats.planning import (
     seat_repair,
     team_repair,
 )
-from copilot_seats.run_settings import RunSettings
+from copilot_seats.decisions.run_settings import RunSettings
+from copilot_seats.github.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 DEFAULTS = RunSettings()

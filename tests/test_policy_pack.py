@@ -1,4 +1,4 @@
-"""The pack's policy objects (copilot_seats.policy_pack) driven like pulumi-policy 1.7.0 drives them.
+"""The pack's policy objects (copilot_seats.policies.pack) driven like pulumi-policy 1.7.0 drives them.
 
 No engine: ``validate`` is called with ``ResourceValidationArgs`` whose props go through the SDK's
 own ``unknown_checking_proxy``, exactly as ``_PolicyAnalyzerServicer.Analyze`` builds them.
@@ -26,9 +26,9 @@ from pulumi_policy.proxy import (
 )
 from test_rules import NOW, ORG, SEAT, TEAM  # tests/ is on sys.path (rootdir conftest)
 
-from copilot_seats.policy_config import ORGANIZATION_TYPE, POLICIES, SEAT_TYPE, TEAM_TYPE
-from copilot_seats.policy_pack import PACK_NAME, build_policies, materialize
-from copilot_seats.rules import UNKNOWN
+from copilot_seats.policies.config import ORGANIZATION_TYPE, POLICIES, SEAT_TYPE, TEAM_TYPE
+from copilot_seats.policies.pack import PACK_NAME, build_policies, materialize
+from copilot_seats.policies.rules import UNKNOWN
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES_BY_NAME = {p.name: p for p in build_policies(lambda: NOW)}

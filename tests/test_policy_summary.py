@@ -20,8 +20,8 @@ from scale_org import login, scale_fixture, seats_yaml
 from test_policy_pack import args
 from test_rules import NOW
 
-from copilot_seats.policy_config import PER_SEAT_POLICIES, ROSTER_TYPE, SEAT_TYPE, policy_spec
-from copilot_seats.policy_pack import build_policies
+from copilot_seats.policies.config import PER_SEAT_POLICIES, ROSTER_TYPE, SEAT_TYPE, policy_spec
+from copilot_seats.policies.pack import build_policies
 
 STALE = {"organization": "acme", "live": True, "created_at": "2025-01-01T00:00:00Z", "last_activity_at": None,
          "pending_cancellation_date": None, "remembered_last_activity_at": None, "stale_exemption_until": None,

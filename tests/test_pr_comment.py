@@ -19,10 +19,10 @@ from conftest import RunningSimulator
 from scale_org import login, preview_document, scale_fixture, seats_yaml, spec_of
 
 from copilot_seats.cli import main
-from copilot_seats.live import LiveSnapshot, fetch_snapshot
-from copilot_seats.loader import parse_spec
-from copilot_seats.pr_comment import MAX_COMMENT_CHARS, CommentInput, SeatFacts, md, render_comment
-from copilot_seats.pr_plan import judge, parse_preview
+from copilot_seats.desired.loader import parse_spec
+from copilot_seats.github.live import LiveSnapshot, fetch_snapshot
+from copilot_seats.reports.pr_comment import MAX_COMMENT_CHARS, CommentInput, SeatFacts, md, render_comment
+from copilot_seats.reports.pr_plan import judge, parse_preview
 
 GITHUB_LIMIT = 65_536
 NOW = datetime.now(UTC)

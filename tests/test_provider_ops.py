@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import RunningSimulator
 
-from copilot_seats import provider_ops
 from copilot_seats.errors import UnprocessableError
+from copilot_seats.provider import ops as provider_ops
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from conftest import RunningSimulator
 from engine import PulumiWorkspace
 from scale_org import login, scale_fixture, seats_yaml
 
-from copilot_seats.loader import parse_spec
-from copilot_seats.planning import removal_limit
-from copilot_seats.seats_edit import entry_names
+from copilot_seats.decisions.planning import removal_limit
+from copilot_seats.desired.loader import parse_spec
+from copilot_seats.desired.seats_edit import entry_names
 
 CLI = Path(sys.executable).parent / "copilot-seats"
 
@@ -112,8 +112,8 @@ def test_prune_then_preview_passes_the_guard(make_simulator: Callable[..., Runni
 
 
 def test_remembered_activity_is_read_from_a_stack_export() -> None:
-    from copilot_seats.policy_config import SEAT_TYPE
-    from copilot_seats.stack_memory import remembered_activity
+    from copilot_seats.policies.config import SEAT_TYPE
+    from copilot_seats.stack.memory import remembered_activity
 
     export = {"deployment": {"resources": [
         {"type": SEAT_TYPE, "inputs": {"login": "Alice", "remembered_last_activity_at": "2026-08-01T10:00:00Z"}},

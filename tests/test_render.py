@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from copilot_seats import render
-from copilot_seats.analysis import compare
-from copilot_seats.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
-from copilot_seats.render import CSV_COLUMNS, last_surface_used, report_data
-from copilot_seats.render_text import mermaid_chart
-from copilot_seats.spec import SeatSpec, TeamGrant, UserGrant
+from copilot_seats.decisions.analysis import compare
+from copilot_seats.desired.spec import SeatSpec, TeamGrant, UserGrant
+from copilot_seats.github.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
+from copilot_seats.reports import render
+from copilot_seats.reports.render import CSV_COLUMNS, last_surface_used, report_data
+from copilot_seats.reports.render_text import mermaid_chart
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 

@@ -68,7 +68,7 @@ def test_a_direct_grant_through_an_undeclared_team_is_sent_once() -> None:
 def test_seat_update_grants_only_for_a_planned_repair(
         monkeypatch: pytest.MonkeyPatch, olds: dict[str, Any], news: dict[str, Any], grants: list[str]) -> None:
     sent: list[str] = []
-    monkeypatch.setattr("copilot_seats.provider_ops.grant_users", lambda _p, logins: sent.extend(logins))
+    monkeypatch.setattr("copilot_seats.provider.ops.grant_users", lambda _p, logins: sent.extend(logins))
     outs = SeatProvider().update("id", olds, news).outs
     assert sent == grants
     assert outs["granted_directly"] is (bool(grants) or bool(olds.get("granted_directly")))
@@ -179,7 +179,7 @@ def test_providers_pickle_by_reference_without_secrets(provider: object) -> None
 def test_seat_create_grants_unless_already_held_directly(
         monkeypatch: pytest.MonkeyPatch, props: dict[str, Any], grants: list[str]) -> None:
     sent: list[str] = []
-    monkeypatch.setattr("copilot_seats.provider_ops.grant_users", lambda _p, logins: sent.extend(logins))
+    monkeypatch.setattr("copilot_seats.provider.ops.grant_users", lambda _p, logins: sent.extend(logins))
     result = SeatProvider().create(props)
     assert sent == grants
     assert result.id == "octo-demo/alice" and result.outs["login"] == "alice"

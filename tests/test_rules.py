@@ -1,4 +1,4 @@
-"""Pure policy rules (copilot_seats.rules): resource inputs + config + now -> violations."""
+"""Pure policy rules (copilot_seats.policies.rules): resource inputs + config + now -> violations."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from copilot_seats import rules
-from copilot_seats.policy_config import (
+from copilot_seats.policies import rules
+from copilot_seats.policies.config import (
     MAX_STALE_DAYS,
     ORGANIZATION_TYPE,
     POLICIES,
@@ -17,7 +17,7 @@ from copilot_seats.policy_config import (
     policy_spec,
     setting,
 )
-from copilot_seats.rules import UNKNOWN, Violation
+from copilot_seats.policies.rules import UNKNOWN, Violation
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -194,7 +194,7 @@ def test_expired_team_message_says_team() -> None:
 def test_grant_expired_is_strictly_after_the_date() -> None:
     from datetime import date
 
-    from copilot_seats.spec import Grant
+    from copilot_seats.desired.spec import Grant
     assert not rules.grant_expired(Grant(expires=date(2026, 11, 20)), NOW)
     assert rules.grant_expired(Grant(expires=date(2026, 11, 19)), NOW)
     assert not rules.grant_expired(Grant(), NOW)
@@ -340,7 +340,7 @@ def test_exports_are_pinned() -> None:
 
 
 def test_stale_team_members_judges_each_member_and_names_the_team() -> None:
-    from copilot_seats.rules import stale_team_members
+    from copilot_seats.policies.rules import stale_team_members
 
     now = datetime(2026, 11, 25, tzinfo=UTC)
     team = {

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot_seats.loader import check_spec
-from copilot_seats.seats_edit import (
+from copilot_seats.desired.loader import check_spec
+from copilot_seats.desired.seats_edit import (
     NewEntry,
     SeatsEditError,
     add_entries,

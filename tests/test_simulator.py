@@ -17,7 +17,7 @@ from conftest import SMALL_FIXTURE, RunningSimulator
 
 from copilot_seats import simulator as simulator_pkg
 from copilot_seats.errors import AuthError, RateLimitError, UnprocessableError
-from copilot_seats.live import fetch_snapshot
+from copilot_seats.github.live import fetch_snapshot
 from copilot_seats.simulator import DEMO_FIXTURE, load_fixture, read_fixture
 from copilot_seats.simulator.make_demo import DOUBLE_GRANTED, MISSING, PENDING, build_demo
 

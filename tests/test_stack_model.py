@@ -1,14 +1,14 @@
-"""seats.yaml + snapshot -> resource inputs (copilot_seats.stack_model.build_stack)."""
+"""seats.yaml + snapshot -> resource inputs (copilot_seats.stack.model.build_stack)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
 
-from copilot_seats.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
-from copilot_seats.run_settings import OnDelete, RunSettings
-from copilot_seats.spec import Mode, SeatSpec, Settings, TeamGrant, UserGrant
-from copilot_seats.stack_model import Declared, RunOptions, build_stack
+from copilot_seats.decisions.run_settings import OnDelete, RunSettings
+from copilot_seats.desired.spec import Mode, SeatSpec, Settings, TeamGrant, UserGrant
+from copilot_seats.github.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
+from copilot_seats.stack.model import Declared, RunOptions, build_stack
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

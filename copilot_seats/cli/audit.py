@@ -4,7 +4,7 @@ pull request and the Pulumi update that applied it (Markdown or CSV).
 Reads the first-parent git history of the seats file (the merges to the default branch) and,
 with ``--stack``, ``pulumi stack history --json`` of that stack, joined on the commit (Pulumi
 records ``git.head`` with every update; the apply workflow adds the pull request, its author and
-approvers as the update message). See :mod:`copilot_seats.audit`. Never writes anything.
+approvers as the update message). See :mod:`copilot_seats.reports.audit`. Never writes anything.
 
 Exit codes: 0 ok; 2 usage error (not a git repository, bad dates, ``pulumi`` missing for
 ``--stack``, the stack history unreadable).
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import click
 
-from copilot_seats.audit import AuditRow, Commit, Update, entry_changes, pr_number, render_audit
 from copilot_seats.cli import main
-from copilot_seats.loader import check_spec
-from copilot_seats.spec import SeatSpec
+from copilot_seats.desired.loader import check_spec
+from copilot_seats.desired.spec import SeatSpec
+from copilot_seats.reports.audit import AuditRow, Commit, Update, entry_changes, pr_number, render_audit
 
 __all__ = ["audit_command"]
 

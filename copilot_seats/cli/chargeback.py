@@ -2,7 +2,7 @@
 
 Reads seats.yaml and the live seats (read-only ``GITHUB_TOKEN``), prices every billed seat with
 the plan's price (``settings.seat_price_usd`` or ``--seat-price``) and renders
-:mod:`copilot_seats.finance`: ``--format csv`` is one line per billed seat, including one per
+:mod:`copilot_seats.reports.finance`: ``--format csv`` is one line per billed seat, including one per
 ``assignee: null`` seat, spreadsheet-safe; ``table``, ``markdown`` and ``json`` are the
 chargeback summary. Never writes to GitHub.
 
@@ -19,12 +19,12 @@ from pathlib import Path
 import click
 
 from copilot_seats import defaults
-from copilot_seats.analysis import compare
-from copilot_seats.analysis import seat_price as price_of
 from copilot_seats.cli import main
 from copilot_seats.cli.edit import checked_file, fetch_live
+from copilot_seats.decisions.analysis import compare
+from copilot_seats.decisions.analysis import seat_price as price_of
 from copilot_seats.errors import EditError
-from copilot_seats.finance import chargeback, render_chargeback, render_finance_csv, seat_lines
+from copilot_seats.reports.finance import chargeback, render_chargeback, render_finance_csv, seat_lines
 
 __all__ = ["chargeback_command"]
 

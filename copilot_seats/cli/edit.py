@@ -2,7 +2,7 @@
 
 ``import`` and ``prune`` (:mod:`copilot_seats.cli.prune`) read GitHub through a read-only
 client (``GITHUB_TOKEN``, ``GITHUB_API_URL``) and edit seats.yaml only through
-:mod:`copilot_seats.seats_edit`, so every unrelated comment and line survives. Both re-validate
+:mod:`copilot_seats.desired.seats_edit`, so every unrelated comment and line survives. Both re-validate
 the result with the loader before writing anything.
 
 Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid or cannot be
@@ -25,21 +25,21 @@ from pathlib import Path
 import click
 
 from copilot_seats import defaults
-from copilot_seats.api import client_from_env
 from copilot_seats.cli import main
-from copilot_seats.errors import EditError, SpecError
-from copilot_seats.live import LiveSeat, LiveSnapshot, fetch_snapshot
-from copilot_seats.loader import CheckResult, check_file, check_spec
-from copilot_seats.names import check_name
-from copilot_seats.seat_state import Held, active
-from copilot_seats.seat_state import held as held_as
-from copilot_seats.seats_edit import (
+from copilot_seats.decisions.seat_state import Held, active
+from copilot_seats.decisions.seat_state import held as held_as
+from copilot_seats.desired.loader import CheckResult, check_file, check_spec
+from copilot_seats.desired.names import check_name
+from copilot_seats.desired.seats_edit import (
     NewEntry,
     SeatsEditError,
     add_entries,
     render_seats_file,
 )
-from copilot_seats.spec import SeatSpec
+from copilot_seats.desired.spec import SeatSpec
+from copilot_seats.errors import EditError, SpecError
+from copilot_seats.github.api import client_from_env
+from copilot_seats.github.live import LiveSeat, LiveSnapshot, fetch_snapshot
 
 __all__ = ["checked_file", "day", "editor", "fetch_live", "import_command", "imported_file", "seat_comment",
            "team_comment", "verified", "write_atomically"]

@@ -19,10 +19,10 @@ import click
 from copilot_seats import __version__
 from copilot_seats.cli import main
 from copilot_seats.cli.edit import fetch_live, imported_file
+from copilot_seats.desired.loader import check_spec
+from copilot_seats.desired.seats_edit import render_seats_file
 from copilot_seats.errors import EditError
-from copilot_seats.loader import check_spec
 from copilot_seats.scaffold import scaffold_files
-from copilot_seats.seats_edit import render_seats_file
 
 __all__ = ["init_command"]
 

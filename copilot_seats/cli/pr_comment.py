@@ -3,8 +3,8 @@
 Reads the PR's seats.yaml, the output of ``pulumi preview --policy-pack policies --json`` and,
 when ``GITHUB_TOKEN`` is set, the live seat listing (read-only) for last activity and billing;
 writes Markdown that leads with the plan and always fits GitHub's comment limit
-(:mod:`copilot_seats.pr_comment`). The violations are judged by the pack's own rules over the
-preview's resource inputs (:mod:`copilot_seats.pr_plan`).
+(:mod:`copilot_seats.reports.pr_comment`). The violations are judged by the pack's own rules over the
+preview's resource inputs (:mod:`copilot_seats.reports.pr_plan`).
 
 It renders a comment for every outcome (invalid seats.yaml, failed or missing preview, live
 listing unavailable) and says which; the workflow's own steps decide the check's status.
@@ -21,15 +21,15 @@ from typing import Any
 
 import click
 
-from copilot_seats.analysis import seat_price
-from copilot_seats.api import client_from_env
 from copilot_seats.cli import main
+from copilot_seats.decisions.analysis import seat_price
+from copilot_seats.desired.loader import check_file
 from copilot_seats.errors import ApiError, CredentialsError, EditError
-from copilot_seats.live import fetch_snapshot
-from copilot_seats.loader import check_file
-from copilot_seats.pr_comment import CommentInput, SeatFacts, render_comment
-from copilot_seats.pr_plan import PreviewPlan, judge, parse_preview
+from copilot_seats.github.api import client_from_env
+from copilot_seats.github.live import fetch_snapshot
 from copilot_seats.redact import scrub
+from copilot_seats.reports.pr_comment import CommentInput, SeatFacts, render_comment
+from copilot_seats.reports.pr_plan import PreviewPlan, judge, parse_preview
 
 __all__ = ["pr_comment"]
 

@@ -1,11 +1,11 @@
 """``copilot-seats prune``: remove stale (and, with ``--expired``, expired) entries from seats.yaml.
 
-Staleness is judged by :func:`copilot_seats.analysis.compare` (hence
-:func:`~copilot_seats.analysis.stale_reason`), the rule the ``stale-seat`` policy uses. One run
+Staleness is judged by :func:`copilot_seats.decisions.analysis.compare` (hence
+:func:`~copilot_seats.decisions.analysis.stale_reason`), the rule the ``stale-seat`` policy uses. One run
 revokes at most ``--max`` seats, stalest first; the default is the mass-removal guard's limit
-(:func:`copilot_seats.planning.removal_limit` over the declared seats), so the PR a prune opens
+(:func:`copilot_seats.decisions.planning.removal_limit` over the declared seats), so the PR a prune opens
 passes the guard when it is previewed and applied, and the summary says how many stale users
-wait for the next run. The file is edited only through :mod:`copilot_seats.seats_edit` and
+wait for the next run. The file is edited only through :mod:`copilot_seats.desired.seats_edit` and
 re-validated before it is written.
 
 Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid; 2 usage error;
@@ -22,17 +22,17 @@ from pathlib import Path
 import click
 
 from copilot_seats import defaults
-from copilot_seats.analysis import SeatRow, compare, is_exempt, stale_reason
 from copilot_seats.cli import main
 from copilot_seats.cli.edit import checked_file, day, editor, fetch_live, verified, write_atomically
+from copilot_seats.decisions.analysis import SeatRow, compare, is_exempt, stale_reason
+from copilot_seats.decisions.planning import removal_limit
+from copilot_seats.decisions.seat_state import active
+from copilot_seats.desired.seats_edit import SeatsEditError, remove_entries
+from copilot_seats.desired.spec import SeatSpec
 from copilot_seats.errors import EditError
 from copilot_seats.escape import md_code, md_text
-from copilot_seats.live import LiveSeat
-from copilot_seats.planning import removal_limit
-from copilot_seats.seat_state import active
-from copilot_seats.seats_edit import SeatsEditError, remove_entries
-from copilot_seats.spec import SeatSpec
-from copilot_seats.stack_memory import StackMemoryError, read_remembered_activity
+from copilot_seats.github.live import LiveSeat
+from copilot_seats.stack.memory import StackMemoryError, read_remembered_activity
 
 __all__ = ["PrunePlan", "plan_prune", "prune_command", "prune_summary"]
 

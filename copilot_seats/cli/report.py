@@ -72,13 +72,13 @@ def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, 
     Exit status: 0 ok; 1 invalid seats.yaml, or drift with --fail-on-drift; 2 usage error
     (including an invalid --org, GITHUB_TOKEN unset or malformed); 3 GitHub API error.
     """
-    from copilot_seats.analysis import compare, estimated_monthly_cost
-    from copilot_seats.analysis import seat_price as price_of
-    from copilot_seats.api import client_from_env
-    from copilot_seats.live import fetch_snapshot
-    from copilot_seats.loader import load_spec
-    from copilot_seats.names import check_name
-    from copilot_seats.render import render, report_data
+    from copilot_seats.decisions.analysis import compare, estimated_monthly_cost
+    from copilot_seats.decisions.analysis import seat_price as price_of
+    from copilot_seats.desired.loader import load_spec
+    from copilot_seats.desired.names import check_name
+    from copilot_seats.github.api import client_from_env
+    from copilot_seats.github.live import fetch_snapshot
+    from copilot_seats.reports.render import render, report_data
 
     spec = load_spec(seats_path)
     if seat_price is not None:
@@ -95,7 +95,7 @@ def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, 
         ticker.done()
     remembered = None
     if stack:
-        from copilot_seats.stack_memory import read_remembered_activity
+        from copilot_seats.stack.memory import read_remembered_activity
         remembered = read_remembered_activity(stack, seats_path.resolve().parent)  # StackMemoryError: exit 2
     comparison = compare(spec, snapshot, now, stale_days, grace_days, remembered)
     data = report_data(comparison, snapshot, estimated_monthly_cost(snapshot, spec.settings),

@@ -17,9 +17,9 @@ from typing import Any
 import click
 
 from copilot_seats.cli import main
+from copilot_seats.desired.loader import CheckResult, check_file
 from copilot_seats.errors import CheckFailed, SpecProblem
 from copilot_seats.escape import one_line
-from copilot_seats.loader import CheckResult, check_file
 
 __all__ = ["validate"]
 

@@ -1,0 +1,1 @@
+"""Judgments over desired vs live seats: standing, staleness, repairs, revocations, the guard."""

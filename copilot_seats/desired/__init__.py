@@ -1,0 +1,1 @@
+"""What seats.yaml says: the file's schema, loading with located errors, and edits."""

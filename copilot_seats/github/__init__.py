@@ -1,0 +1,1 @@
+"""GitHub's Copilot seat API: the HTTP client, credentials, and the live seat model."""

@@ -1,0 +1,1 @@
+"""The CrossGuard policy pack's rules and catalogue (judged over resource inputs)."""

@@ -1,0 +1,1 @@
+"""The native `copilot` Pulumi provider plugin: the only code that writes to GitHub."""

@@ -1,0 +1,1 @@
+"""What people read: seat reports, PR comments, chargeback and audit trails."""

@@ -1,0 +1,1 @@
+"""The Pulumi program: seats.yaml + one live listing -> resources of the copilot provider."""

@@ -1,0 +1,63 @@
+"""Last activity the stack remembers past GitHub's 90-day retention, for ``report`` and ``prune``.
+
+GitHub reports ``last_activity_at: null`` once a seat has been idle for 90 days, which reads the
+same as "never used". Each Seat resource carries ``remembered_last_activity_at`` forward in the
+stack (its provider's ``check``), so the pack keeps judging the true date. This module reads those
+dates out of ``pulumi stack export`` (state only: no secret is decrypted, nothing is written) so
+``copilot-seats report --stack`` and ``prune --stack`` judge staleness exactly as the pack does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from copilot_seats.desired.spec import normalize_login
+from copilot_seats.errors import ConfigError, ResponseError
+from copilot_seats.github.live import parse_datetime
+from copilot_seats.policies.config import SEAT_TYPE
+
+__all__ = ["StackMemoryError", "read_remembered_activity", "remembered_activity"]
+
+
+class StackMemoryError(ConfigError):
+    """The stack could not be read (no pulumi CLI, unknown stack, backend unreachable)."""
+
+
+def remembered_activity(export: Mapping[str, Any]) -> dict[str, datetime]:
+    """Login key -> remembered last activity, from a ``pulumi stack export`` document."""
+    deployment = export.get("deployment") or {}
+    found: dict[str, datetime] = {}
+    for resource in deployment.get("resources") or ():
+        if not isinstance(resource, Mapping) or resource.get("type") != SEAT_TYPE:
+            continue
+        inputs = resource.get("inputs") or {}
+        login = inputs.get("login")
+        try:
+            when = parse_datetime(inputs.get("remembered_last_activity_at"))
+        except ResponseError:
+            continue  # not written by this program; judge by GitHub's data alone
+        if isinstance(login, str) and login and when is not None:
+            key = normalize_login(login)
+            found[key] = max(when, found.get(key, when))
+    return found
+
+
+def read_remembered_activity(stack: str, cwd: Path) -> dict[str, datetime]:
+    """:func:`remembered_activity` of ``stack``, read through the pulumi CLI in project ``cwd``."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise StackMemoryError("--stack needs the pulumi CLI on PATH")
+    proc = subprocess.run([pulumi, "stack", "export", "--stack", stack, "--non-interactive"], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        raise StackMemoryError(f"cannot read stack {stack}: {proc.stderr.strip() or 'pulumi stack export failed'}")
+    try:
+        return remembered_activity(json.loads(proc.stdout))
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise StackMemoryError(f"cannot read stack {stack}: unexpected export ({exc})") from None

@@ -8,11 +8,11 @@ from typing import Any
 from conftest import RunningSimulator
 from engine import PulumiResult, PulumiWorkspace, preview_steps
 
-SEAT = "pulumi-python:dynamic/copilot:Seat"
-TEAM = "pulumi-python:dynamic/copilot:TeamGrant"
-ORG = "pulumi-python:dynamic/copilot:Organization"
-ROSTER = "pulumi-python:dynamic/copilot:Roster"
-REVOCATION = "pulumi-python:dynamic/copilot:Revocation"
+SEAT = "copilot:index:Seat"
+TEAM = "copilot:index:TeamGrant"
+ORG = "copilot:index:Organization"
+ROSTER = "copilot:index:Roster"
+REVOCATION = "copilot:index:Revocation"
 NO_SPACING = {"COPILOT_SEATS_WRITE_SPACING": "0"}
 
 

@@ -217,8 +217,10 @@ class PulumiWorkspace:
 
 
 def _copy_yaml_with_venv(src: Path, dst: Path, venv: Path) -> None:
-    """Copy a Pulumi(Policy).yaml, pointing its ``virtualenv`` option at ``venv`` (absolute)."""
+    """Copy a Pulumi(Policy).yaml, pointing its ``virtualenv`` option and the copilot provider's
+    plugin directory at ``venv`` (absolute)."""
     text = re.sub(r"(?m)^(\s*virtualenv:).*$", rf"\1 {venv}", src.read_text())
+    text = re.sub(r"(?m)^(\s*path:) \.venv/bin\s*$", rf"\1 {venv / 'bin'}", text)
     dst.write_text(text)
 
 

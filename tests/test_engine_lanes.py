@@ -70,7 +70,7 @@ def test_stack_config_secrets_never_reach_state(tmp_path: Path, sim: RunningSimu
     providers = [r for r in resources if r["type"] == PROVIDER_TYPE]
     assert [p["urn"].rsplit("::", 1)[-1] for p in providers] == ["copilot-seats"]
     assert not {k for k in providers[0].get("inputs", {}) if ":" in k}  # no `ns:key` config inputs
-    seats = [r for r in resources if r["type"] == "pulumi-python:dynamic/copilot:Seat"]
+    seats = [r for r in resources if r["type"] == "copilot:index:Seat"]
     assert len(seats) == 2 and all(r["provider"].startswith(providers[0]["urn"] + "::") for r in seats)
     assert_no_secret_in_state(ws, sim)
 
@@ -125,7 +125,7 @@ def test_refresh_preview_lists_only_real_changes_on_both_layouts(tmp_path: Path,
     assert ws.up().returncode == 0
     sim.client().remove_users("acme", ["frank"])
     result = ws.preview("--json", "--refresh", policy_pack=None)
-    assert preview_steps(result) == {("pulumi-python:dynamic/copilot:Seat", "frank"): "create"}
+    assert preview_steps(result) == {("copilot:index:Seat", "frank"): "create"}
     raw = [(step["urn"].rsplit("::", 1)[-1], step["op"]) for step in json.loads(result.stdout)["steps"]]
     assert ("frank", "create") in raw and any(op == "refresh" for _, op in raw)  # what the helper folds
 
@@ -135,7 +135,7 @@ def test_policy_violations_are_read_from_either_layout(tmp_path: Path, sim: Runn
     result: PulumiResult = ws.preview()
     assert result.returncode == 0, result
     found = {(v["policy"], v["type"], v["name"]) for v in policy_violations(result)}
-    assert ("missing-seat", "pulumi-python:dynamic/copilot:Seat", "frank") in found  # declared, no seat
+    assert ("missing-seat", "copilot:index:Seat", "frank") in found  # declared, no seat
     # bob's seat (never used, 200 days) is not declared: unmanaged, reported on the org record
-    assert "unmanaged-seat" in {p for p, t, _ in found if t == "pulumi-python:dynamic/copilot:Organization"}
+    assert "unmanaged-seat" in {p for p, t, _ in found if t == "copilot:index:Organization"}
     assert all(v["level"] in ("advisory", "mandatory") and v["message"] for v in policy_violations(result))

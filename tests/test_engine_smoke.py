@@ -73,8 +73,8 @@ def test_up_with_policy_pack_records_the_resources(ws: PulumiWorkspace) -> None:
     assert result.returncode == 0, result
     exported = json.loads(ws.run("stack", "export").stdout)
     types = sorted(r["type"] for r in exported["deployment"]["resources"])
-    assert types.count("pulumi-python:dynamic/copilot:Seat") == 2
-    assert "pulumi-python:dynamic/copilot:Organization" in types
+    assert types.count("copilot:index:Seat") == 2
+    assert "copilot:index:Organization" in types
 
 
 def _run_provider(path_dirs: list[str], cache: Path) -> subprocess.CompletedProcess[str]:

@@ -28,8 +28,8 @@ from copilot_seats.desired.seats_edit import NewEntry, add_entries, entry_names
 pytestmark = pytest.mark.engine
 
 CLI = Path(sys.executable).parent / "copilot-seats"
-SEAT = "pulumi-python:dynamic/copilot:Seat"
-TEAM = "pulumi-python:dynamic/copilot:TeamGrant"
+SEAT = "copilot:index:Seat"
+TEAM = "copilot:index:TeamGrant"
 STACK = "test"
 
 

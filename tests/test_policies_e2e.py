@@ -21,9 +21,9 @@ from copilot_seats import __version__
 
 pytestmark = pytest.mark.engine
 
-SEAT = "pulumi-python:dynamic/copilot:Seat"
-TEAM = "pulumi-python:dynamic/copilot:TeamGrant"
-ORG = "pulumi-python:dynamic/copilot:Organization"
+SEAT = "copilot:index:Seat"
+TEAM = "copilot:index:TeamGrant"
+ORG = "copilot:index:Organization"
 
 POLICY_ORG: dict[str, Any] = {
     "organizations": [{

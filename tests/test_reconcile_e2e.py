@@ -20,10 +20,10 @@ from engine import PulumiResult, PulumiWorkspace
 
 pytestmark = pytest.mark.engine
 
-SEAT = "pulumi-python:dynamic/copilot:Seat"
-TEAM = "pulumi-python:dynamic/copilot:TeamGrant"
-ORG = "pulumi-python:dynamic/copilot:Organization"
-ROSTER = "pulumi-python:dynamic/copilot:Roster"
+SEAT = "copilot:index:Seat"
+TEAM = "copilot:index:TeamGrant"
+ORG = "copilot:index:Organization"
+ROSTER = "copilot:index:Roster"
 
 
 def sim_direct(sim: RunningSimulator, org: str = "acme") -> dict[str, Any]:

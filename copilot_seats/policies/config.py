@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from copilot_seats import defaults
+from copilot_seats.provider import contract
 
 __all__ = [
     "ADVISORY",
@@ -47,15 +48,15 @@ MANDATORY: Final = "mandatory"
 DISABLED: Final = "disabled"
 """The policy does not run."""
 
-SEAT_TYPE: Final = "pulumi-python:dynamic/copilot:Seat"
-"""Type token of :class:`copilot_seats.resources.Seat` (resource name = casefolded login)."""
-TEAM_TYPE: Final = "pulumi-python:dynamic/copilot:TeamGrant"
-"""Type token of :class:`copilot_seats.resources.TeamGrant` (resource name = casefolded team slug)."""
-ORGANIZATION_TYPE: Final = "pulumi-python:dynamic/copilot:Organization"
-"""Type token of :class:`copilot_seats.resources.Organization` (resource name ``organization``)."""
-ROSTER_TYPE: Final = "pulumi-python:dynamic/copilot:Roster"
-"""Type token of :class:`copilot_seats.resources.Roster`: registered after every seat and team, so
-the pack reports per-seat summaries when it is analyzed (see :mod:`copilot_seats.policies.pack`)."""
+SEAT_TYPE: Final = contract.SEAT.token
+"""Type token of a declared user's seat (resource name = casefolded login)."""
+TEAM_TYPE: Final = contract.TEAM.token
+"""Type token of a team grant (resource name = casefolded team slug)."""
+ORGANIZATION_TYPE: Final = contract.ORGANIZATION.token
+"""Type token of the Organization record (resource name ``organization``)."""
+ROSTER_TYPE: Final = contract.ROSTER.token
+"""Type token of the Roster: registered after every seat and team, so the pack reports per-seat
+summaries when it is analyzed (see :mod:`copilot_seats.policies.pack`)."""
 
 _SUMMARIZE_ABOVE: Final = {
     "type": "integer", "minimum": 0, "default": 20,

@@ -31,7 +31,7 @@ ORGANIZATION_NAME = "organization"
 """Resource name of the Organization record: fixed, so renaming or switching the org (or
 changing its case) keeps the guard's memory of the last applied roster."""
 ROSTER_NAME = "roster"
-"""Resource name of the Roster record (registered last; see :mod:`copilot_seats.resources`)."""
+"""Resource name of the Roster record (registered last; see :mod:`copilot_seats.provider.records`)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _iso(value: Any) -> str | None:
 
 
 def observed_fields(seat: LiveSeat | None) -> dict[str, Any]:
-    """The observation inputs of a seat resource (see resources.OBSERVED_FIELDS), as JSON-able values."""
+    """The observation inputs of a seat resource (see copilot_seats.provider.contract.SEAT.observed), as JSON-able values."""
     return {
         "live": seat is not None,
         "assigning_team": seat.assigning_team if seat else None,

@@ -29,17 +29,10 @@ from copilot_seats.github.api import CopilotClient
 from copilot_seats.github.credentials import base_url_from, check_token
 from copilot_seats.github.live import fetch_snapshot
 from copilot_seats.redact import scrub
-from copilot_seats.resources import Organization, Roster, Seat, TeamGrant
-from copilot_seats.stack.engine_provider import dynamic_provider
-from copilot_seats.stack.model import Declared, RunOptions, StackModel, build_stack
+from copilot_seats.stack.model import RunOptions, StackModel, build_stack
+from copilot_seats.stack.resources import Organization, Roster, Seat, TeamGrant, copilot_provider, resource_options
 
 __all__ = ["main"]
-
-
-def _opts(declared: Declared, depends_on: list[pulumi.Resource],
-          provider: pulumi.ProviderResource) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(depends_on=depends_on, provider=provider,
-                                  aliases=[pulumi.Alias(name=a) for a in declared.aliases])
 
 
 def _export(model: StackModel, roster: Roster, run_id: str) -> None:
@@ -87,10 +80,11 @@ def _nothing_written() -> str:
     return "nothing was sent to GitHub"
 
 
-def _token(github: pulumi.Config) -> str:
-    """The token (``GITHUB_TOKEN`` first, then the ``github:token`` secret), checked before use."""
+def _token(github: pulumi.Config) -> tuple[str, bool]:
+    """The token (``GITHUB_TOKEN`` first, then the ``github:token`` secret), checked before use,
+    and whether it came from the stack config (then the provider gets it as a secret input)."""
     if (os.environ.get("GITHUB_TOKEN") or "").strip():
-        return check_token(os.environ["GITHUB_TOKEN"], "GITHUB_TOKEN")
+        return check_token(os.environ["GITHUB_TOKEN"], "GITHUB_TOKEN"), False
     configured = github.get("token")
     if not configured:
         raise pulumi.RunError("no GitHub token: set GITHUB_TOKEN or `pulumi config set --secret github:token ...`")
@@ -100,7 +94,7 @@ def _token(github: pulumi.Config) -> str:
                         f"has written the decrypted stack config, token included, to "
                         f"{os.environ['PULUMI_DEBUG_GRPC']!r}. Delete that file and rotate the token; "
                         "debug with GITHUB_TOKEN in the environment instead (docs/secrets.md)")
-    return token
+    return token, True
 
 
 def _main() -> None:
@@ -118,7 +112,7 @@ def _main() -> None:
         raise pulumi.RunError(f"invalid stack config; {_nothing_written()}: {err}") from None
     run_id = uuid.uuid4().hex
     options = RunOptions(stack=pulumi.get_stack(), api_url=github.get("baseUrl"), settings=settings, run_id=run_id)
-    token = _token(github)
+    token, from_config = _token(github)
     client = CopilotClient(base_url_from(os.environ, options.api_url), token, read_only=True)
     try:
         snapshot = fetch_snapshot(client, spec.organization)
@@ -128,13 +122,15 @@ def _main() -> None:
         client.close()
     model = build_stack(spec, snapshot, datetime.now(UTC), options)
 
-    provider = dynamic_provider()  # not the default provider: that one records the stack config in state
-    org = Organization(model.organization.name, model.organization.props, _opts(model.organization, [], provider))
+    provider = copilot_provider(token if from_config else None, options.api_url)
+    org = Organization(model.organization.name, model.organization.props,
+                       resource_options(Organization.rtype, model.organization.aliases, provider))
     children: list[pulumi.Resource] = [org]
     for team in model.teams:
-        children.append(TeamGrant(team.name, team.props, _opts(team, [org], provider)))
+        children.append(TeamGrant(team.name, team.props, resource_options(TeamGrant.rtype, team.aliases, provider, [org])))
     for seat in model.seats:
-        children.append(Seat(seat.name, seat.props, _opts(seat, [org], provider)))
+        children.append(Seat(seat.name, seat.props, resource_options(Seat.rtype, seat.aliases, provider, [org])))
     assert model.roster is not None
-    roster = Roster(model.roster.name, model.roster.props, _opts(model.roster, children, provider))
+    roster = Roster(model.roster.name, model.roster.props,
+                    resource_options(Roster.rtype, model.roster.aliases, provider, children))
     _export(model, roster, run_id)

@@ -1,0 +1,81 @@
+"""What every resource handler of the ``copilot`` provider shares: its context and its base class.
+
+A handler implements one resource type of :mod:`copilot_seats.provider.contract` over plain
+dicts (the server converts the engine's protobuf Structs). ``check`` and ``diff`` are pure and
+fast (the engine calls them one resource at a time); ``create``/``update``/``delete`` are
+coroutines, so thousands of concurrent engine calls wait cheaply for their batched write.
+Blocking work (the listing, settings) runs in threads through :meth:`Context.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from copilot_seats.errors import CopilotSeatsError
+from copilot_seats.provider.batching import WriteBatcher
+from copilot_seats.provider.contract import ResourceType
+from copilot_seats.provider.session import Failures, Session
+
+__all__ = ["Context", "Handler", "ProviderError", "key", "raise_failures"]
+
+T = TypeVar("T")
+
+
+class ProviderError(CopilotSeatsError):
+    """A handler refuses or fails an operation; the message is what the engine shows."""
+
+
+def key(value: Any) -> str:
+    """GitHub compares logins, slugs and org names case-insensitively."""
+    return str(value or "").casefold()
+
+
+def raise_failures(action: str, failures: Failures, names: Iterable[str]) -> None:
+    """Fail the resource when any of its names failed, naming each with GitHub's answer."""
+    failed = [n for n in names if n in failures]
+    if failed:
+        detail = "; ".join(f"{n}: {failures[n]}" for n in failed[:5])
+        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+        raise ProviderError(f"could not {action} {', '.join(failed[:5])}{more}: {detail}")
+
+
+@dataclass
+class Context:
+    """The provider process's session and write batcher."""
+
+    session: Session
+    batcher: WriteBatcher
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
+
+
+class Handler:
+    """Base: a record with no API writes (subclasses override what they do)."""
+
+    rtype: ClassVar[ResourceType]
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Validated inputs and failures as (property, reason)."""
+        return news, []
+
+    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        """The properties whose change is an update (empty: no change). Nothing is ever replaced."""
+        return []
+
+    async def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    async def update(self, ctx: Context, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        return self.rtype.keep_outputs(news)
+
+    async def read(self, ctx: Context, id_: str, props: dict[str, Any],
+                   inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(outputs, inputs) as GitHub shows them now, or None when the resource is gone."""
+        return props, inputs
+
+    async def delete(self, ctx: Context, id_: str, props: dict[str, Any]) -> None:
+        return None

@@ -1,0 +1,225 @@
+"""The ``copilot`` provider plugin: a gRPC ``ResourceProvider`` server the engine starts.
+
+Why the SDK's generated protos and not ``pulumi.provider.experimental``: the pinned engine
+(v3.78.1) must run it, and the experimental SDK (3.171+) is undocumented, changes between
+releases and routes every call through its own ``PropertyValue`` model; the generated stubs
+(``pulumi.runtime.proto``) are the wire contract both engines speak, and the servicer below is
+~200 lines. It runs on ``grpc.aio``: the engine sends one Create/Delete per seat with unbounded
+parallelism, and each call is a coroutine waiting for its batched write
+(:mod:`copilot_seats.provider.batching`), so ten thousand concurrent calls cost no threads.
+
+``Configure`` answers ``supportsPreview: false``: the engine never calls Create or Update during
+a preview, so a preview cannot write to GitHub whatever the handlers do. Errors reach the
+engine as their message, scrubbed of the token; a bug is one line (``COPILOT_SEATS_DEBUG=1``
+adds the traceback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+
+from copilot_seats import __version__, lifeline
+from copilot_seats.errors import CopilotSeatsError
+from copilot_seats.provider import contract
+from copilot_seats.provider.batching import WriteBatcher
+from copilot_seats.provider.handler import Context, Handler
+from copilot_seats.provider.records import OrganizationHandler, RevocationHandler, RosterHandler
+from copilot_seats.provider.seats import SeatHandler, TeamGrantHandler
+from copilot_seats.provider.session import ProviderConfig, Session
+from copilot_seats.redact import scrub
+
+__all__ = ["HANDLERS", "CopilotProvider", "main", "serve"]
+
+HANDLERS: dict[str, Handler] = {h.rtype.token: h for h in (
+    SeatHandler(), TeamGrantHandler(), OrganizationHandler(), RosterHandler(), RevocationHandler())}
+"""Handler per type token (see :mod:`copilot_seats.provider.contract`)."""
+
+R = TypeVar("R")
+
+
+_SIG = "4dabf18193072939515e22adb298388d"  # the engine's marker of a special value (a secret, here)
+_SECRET = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _plain(value: Any) -> Any:
+    """Secrets as their plain value: engines hand provider *config* secrets wrapped even when the
+    provider does not accept secrets (the token is the only one)."""
+    if isinstance(value, dict):
+        if value.get(_SIG) == _SECRET:
+            return _plain(value.get("value"))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _props(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return _plain(json_format.MessageToDict(struct)) if struct is not None else {}
+
+
+def _struct(props: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update(props)
+    return out
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, CopilotSeatsError):
+        return scrub(str(error))
+    if os.environ.get("COPILOT_SEATS_DEBUG"):
+        return scrub("".join(traceback.format_exception(error)))
+    return scrub(f"internal error (a bug in copilot-seats; please report it, with COPILOT_SEATS_DEBUG=1 for "
+                 f"the traceback): {type(error).__name__}: {error}")
+
+
+class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc]
+    """The servicer: converts the wire format, dispatches to the type's handler."""
+
+    def __init__(self) -> None:
+        self._context: Context | None = None
+
+    @property
+    def context(self) -> Context:
+        if self._context is None:  # the engine always configures first; tests may not
+            self._configure({})
+        assert self._context is not None
+        return self._context
+
+    def _configure(self, inputs: dict[str, Any]) -> None:
+        if self._context is not None:
+            self._context.session.close()
+        session = Session(ProviderConfig.resolve(inputs))
+        self._context = Context(session, WriteBatcher(session))
+
+    async def _call(self, ctx: grpc.aio.ServicerContext, fn: Callable[[], Awaitable[R]]) -> R:
+        try:
+            return await fn()
+        except Exception as err:  # every failure is a message for the engine, never a traceback
+            await ctx.abort(grpc.StatusCode.UNKNOWN, _message(err))
+            raise  # unreachable: abort raises
+
+    @staticmethod
+    def _handler(token: str, urn: str) -> Handler:
+        # engines before 3.132 send no type: it is the URN's type segment (after any parent's type)
+        token = token or (urn.split("::")[-2].split("$")[-1] if urn.count("::") >= 3 else "")
+        handler = HANDLERS.get(token)
+        if handler is None:
+            raise CopilotSeatsError(f"the copilot provider has no resource type {token or urn!r}")
+        return handler
+
+    # -- plugin and configuration ------------------------------------------------------------
+
+    async def GetPluginInfo(self, request: empty_pb2.Empty, ctx: Any) -> plugin_pb2.PluginInfo:
+        return plugin_pb2.PluginInfo(version=__version__)
+
+    async def GetSchema(self, request: provider_pb2.GetSchemaRequest, ctx: Any) -> provider_pb2.GetSchemaResponse:
+        import json
+
+        return provider_pb2.GetSchemaResponse(schema=json.dumps(contract.schema(__version__)))
+
+    async def CheckConfig(self, request: provider_pb2.CheckRequest, ctx: Any) -> provider_pb2.CheckResponse:
+        return provider_pb2.CheckResponse(inputs=request.news)
+
+    async def DiffConfig(self, request: provider_pb2.DiffRequest, ctx: Any) -> provider_pb2.DiffResponse:
+        olds, news = _props(request.olds), _props(request.news)
+        changed = sorted(k for k in set(olds) | set(news) if olds.get(k) != news.get(k))
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
+            diffs=changed)
+
+    async def Configure(self, request: provider_pb2.ConfigureRequest, ctx: Any) -> provider_pb2.ConfigureResponse:
+        inputs = _props(request.args) if request.HasField("args") else {}
+        for name, value in request.variables.items():  # "copilot:config:token" (older engines send only these)
+            inputs.setdefault(name.rsplit(":", 1)[-1], value)
+
+        async def configure() -> provider_pb2.ConfigureResponse:
+            self._configure(inputs)
+            return provider_pb2.ConfigureResponse(acceptSecrets=False, supportsPreview=False)
+
+        return await self._call(ctx, configure)
+
+    async def Cancel(self, request: empty_pb2.Empty, ctx: Any) -> empty_pb2.Empty:
+        return empty_pb2.Empty()
+
+    # -- resources ---------------------------------------------------------------------------
+
+    async def Check(self, request: provider_pb2.CheckRequest, ctx: Any) -> provider_pb2.CheckResponse:
+        async def check() -> provider_pb2.CheckResponse:
+            handler = self._handler(request.type, request.urn)
+            inputs, failures = handler.check(_props(request.olds), _props(request.news))
+            return provider_pb2.CheckResponse(inputs=_struct(inputs), failures=[
+                provider_pb2.CheckFailure(property=p, reason=r) for p, r in failures])
+
+        return await self._call(ctx, check)
+
+    async def Diff(self, request: provider_pb2.DiffRequest, ctx: Any) -> provider_pb2.DiffResponse:
+        async def diff() -> provider_pb2.DiffResponse:
+            changed = self._handler(request.type, request.urn).diff(_props(request.olds), _props(request.news))
+            update = provider_pb2.PropertyDiff(kind=provider_pb2.PropertyDiff.UPDATE, inputDiff=True)
+            return provider_pb2.DiffResponse(
+                changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
+                diffs=changed, detailedDiff={k: update for k in changed}, hasDetailedDiff=True)
+
+        return await self._call(ctx, diff)
+
+    async def Create(self, request: provider_pb2.CreateRequest, ctx: Any) -> provider_pb2.CreateResponse:
+        async def create() -> provider_pb2.CreateResponse:
+            id_, outputs = await self._handler(request.type, request.urn).create(self.context, _props(request.properties))
+            return provider_pb2.CreateResponse(id=id_, properties=_struct(outputs))
+
+        return await self._call(ctx, create)
+
+    async def Update(self, request: provider_pb2.UpdateRequest, ctx: Any) -> provider_pb2.UpdateResponse:
+        async def update() -> provider_pb2.UpdateResponse:
+            outputs = await self._handler(request.type, request.urn).update(
+                self.context, request.id, _props(request.olds), _props(request.news))
+            return provider_pb2.UpdateResponse(properties=_struct(outputs))
+
+        return await self._call(ctx, update)
+
+    async def Read(self, request: provider_pb2.ReadRequest, ctx: Any) -> provider_pb2.ReadResponse:
+        async def read() -> provider_pb2.ReadResponse:
+            found = await self._handler(request.type, request.urn).read(
+                self.context, request.id, _props(request.properties), _props(request.inputs))
+            if found is None:  # a blank id: refresh drops the resource, import fails "not found"
+                return provider_pb2.ReadResponse(id="")
+            outputs, inputs = found
+            return provider_pb2.ReadResponse(id=request.id, properties=_struct(outputs), inputs=_struct(inputs))
+
+        return await self._call(ctx, read)
+
+    async def Delete(self, request: provider_pb2.DeleteRequest, ctx: Any) -> empty_pb2.Empty:
+        async def delete() -> empty_pb2.Empty:
+            await self._handler(request.type, request.urn).delete(self.context, request.id, _props(request.properties))
+            return empty_pb2.Empty()
+
+        return await self._call(ctx, delete)
+
+
+async def serve(port_out: Callable[[int], None] = lambda port: print(port, flush=True)) -> None:
+    """Serve on a free port of 127.0.0.1, announce it (the engine reads it from stdout), run forever."""
+    server = grpc.aio.server(options=[("grpc.max_receive_message_length", 256 * 1024 * 1024),
+                                      ("grpc.max_send_message_length", 256 * 1024 * 1024)])
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(CopilotProvider(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    port_out(port)
+    await server.wait_for_termination()
+
+
+def main() -> None:
+    """Entry point of ``pulumi-resource-copilot`` (a console script of this package)."""
+    lifeline.start_watch(force=True)  # exit with the CLI, even when it is killed with -9
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        sys.exit(0)

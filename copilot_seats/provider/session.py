@@ -1,0 +1,223 @@
+"""One GitHub session per provider process: credentials, one client, one listing, what was written.
+
+The engine starts one ``pulumi-resource-copilot`` process per operation and configures it once
+(``Configure``) with the provider resource's inputs. :class:`Session` is built from that
+configuration and owns, for the life of the process:
+
+* the credentials (:class:`ProviderConfig`): ``GITHUB_TOKEN`` in the provider's environment
+  wins, else the provider's ``token`` input (a secret the program passes from the stack's
+  ``github:token``); the API root from ``GITHUB_API_URL``, else ``baseUrl``;
+* one :class:`~copilot_seats.github.api.CopilotClient` (token in memory only, never logged);
+* one cached seat listing per organization (a refresh of N seats costs ceil(N/100) + 1 reads);
+* the stack's copilot-seats settings, read once (deletes must honour the *current* ``onDelete``
+  and guard allowances; ``pulumi destroy`` runs no program);
+* the logins already revoked in this operation, so a seat the Roster revoked is not revoked a
+  second time by its Seat's delete.
+
+Writes take a list of names and return the failures *per name*: a batch GitHub refuses as a
+whole (404/422) is split in halves until the names it refuses are found, so one bad login costs
+its own resource, not its 99 neighbours. Everything here is synchronous and thread-safe; the
+async server calls it through :mod:`copilot_seats.provider.batching`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from copilot_seats import defaults
+from copilot_seats.decisions.run_settings import OnDelete, RunSettings, parse_settings
+from copilot_seats.decisions.seat_state import active
+from copilot_seats.errors import ApiError, CredentialsError, NotFoundError, UnprocessableError
+from copilot_seats.github.api import CopilotClient, WriteResult
+from copilot_seats.github.credentials import base_url_from, check_token
+from copilot_seats.github.live import LiveSnapshot, fetch_snapshot
+from copilot_seats.stack.config import read_project_config
+from copilot_seats.stack.model import observed_fields
+
+__all__ = ["Failures", "ProviderConfig", "Session"]
+
+Failures = dict[str, ApiError]
+"""Names a write could not apply, each with GitHub's answer for it."""
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """The provider's configuration, resolved once. Its ``repr`` never shows the token."""
+
+    base_url: str
+    token: str | None
+    token_source: str
+    write_spacing: float
+
+    @classmethod
+    def resolve(cls, inputs: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ProviderConfig:
+        env = os.environ if env is None else env
+        spacing = float(env.get("COPILOT_SEATS_WRITE_SPACING", defaults.WRITE_SPACING_SECONDS))
+        base_url = base_url_from(env, str(inputs.get("baseUrl") or "") or None)
+        if (env.get("GITHUB_TOKEN") or "").strip():
+            return cls(base_url, check_token(env["GITHUB_TOKEN"], "GITHUB_TOKEN"), "GITHUB_TOKEN", spacing)
+        configured = str(inputs.get("token") or "")
+        if configured.strip():
+            return cls(base_url, check_token(configured, "the copilot provider's token"), "provider config", spacing)
+        return cls(base_url, None, "", spacing)
+
+    def __repr__(self) -> str:
+        return f"ProviderConfig(base_url={self.base_url!r}, token_source={self.token_source!r})"
+
+
+class Session:
+    """Everything one provider process knows about GitHub (see the module docstring)."""
+
+    def __init__(self, config: ProviderConfig,
+                 settings_reader: Callable[[str], Mapping[str, str]] = read_project_config):
+        self.config = config
+        self._read_settings = settings_reader
+        self._lock = threading.Lock()
+        self._fetch_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._client: CopilotClient | None = None
+        self._snapshots: dict[str, LiveSnapshot] = {}
+        self._settings: dict[str, RunSettings] = {}
+        self._revoked: set[tuple[str, str]] = set()
+        self._last_write = 0.0
+        self.writes = 0
+
+    # -- reads ------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> CopilotClient:
+        with self._lock:
+            if self._client is None:
+                if not self.config.token:
+                    raise CredentialsError("no GitHub token for the copilot provider: set GITHUB_TOKEN, or "
+                                           "`pulumi config set --secret github:token ...` and run `pulumi up`")
+                # spacing is kept here, before a batch is taken (see write_ready_in), not in the client
+                self._client = CopilotClient(self.config.base_url, self.config.token, write_spacing=0)
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def snapshot(self, org: str, fresh: bool = False) -> LiveSnapshot:
+        """The org's listing, fetched once per process (``fresh`` fetches again after writes)."""
+        key = org.casefold()
+        with self._fetch_lock:  # concurrent reads wait for the one listing instead of each fetching it
+            snap = None if fresh else self._snapshots.get(key)
+            if snap is None:
+                snap = fetch_snapshot(self.client, org)
+                self._snapshots[key] = snap
+        return snap
+
+    def observe_user(self, org: str, login: str) -> dict[str, Any] | None:
+        """Observations for a user, or None when the seat is gone or pending cancellation."""
+        seat = self.snapshot(org).seats.get(login.casefold())
+        return observed_fields(seat) if active(seat) else None
+
+    def observe_team(self, org: str, slug: str) -> dict[str, Any] | None:
+        """How many active seats come through the team; None when there are none."""
+        seats = [s for s in self.snapshot(org).seats.values() if s.assigning_team == slug.casefold() and active(s)]
+        return {"live": True, "live_seats": len(seats)} if seats else None
+
+    def settings(self, stack: str) -> RunSettings:
+        """The stack's current settings (config via the CLI, environment overrides), once per process."""
+        with self._lock:
+            if stack not in self._settings:
+                self._settings[stack] = parse_settings(self._read_settings(stack).get, os.environ)
+            return self._settings[stack]
+
+    def delete_forgets(self, stack: str) -> bool:
+        """True when the stack is set to ``onDelete: forget`` (drop from state, write nothing)."""
+        return self.settings(stack).on_delete is OnDelete.FORGET
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def write_ready_in(self) -> float:
+        """Seconds until the next write may be sent (GitHub asks for spacing between writes)."""
+        return max(self._last_write + self.config.write_spacing - time.monotonic(), 0.0)
+
+    def _send(self, op: str, org: str, names: Sequence[str]) -> WriteResult:
+        with self._write_lock:
+            wait = self.write_ready_in()
+            if wait:
+                time.sleep(wait)
+            try:
+                return getattr(self.client, op)(org, list(names))  # type: ignore[no-any-return]
+            finally:
+                self._last_write = time.monotonic()
+                self.writes += 1
+
+    def _split(self, op: str, org: str, names: Sequence[str], ok: Callable[[ApiError], bool]) -> Failures:
+        """Send ``names``; when GitHub refuses the request as a whole for a per-name reason (404,
+        422), find the names it refuses by halving. Other errors apply to every name."""
+        result = self._send(op, org, names)
+        failures: Failures = {}
+        for batch, error in result.errors:
+            if ok(error):
+                continue
+            if len(batch) > 1 and isinstance(error, NotFoundError | UnprocessableError):
+                half = len(batch) // 2
+                failures.update(self._split(op, org, batch[:half], ok))
+                failures.update(self._split(op, org, batch[half:], ok))
+            else:
+                failures.update({name: error for name in batch})
+        return failures
+
+    def grant_users(self, org: str, logins: Sequence[str]) -> Failures:
+        """Grant direct seats; granting a held or pending seat succeeds (it restores it)."""
+        failures = self._split("add_users", org, logins, lambda _e: False)
+        with self._lock:
+            self._revoked.difference_update((org.casefold(), n.casefold()) for n in logins if n not in failures)
+        return failures
+
+    def grant_teams(self, org: str, slugs: Sequence[str]) -> Failures:
+        """Grant seats to every member of the teams."""
+        return self._split("add_teams", org, slugs, lambda _e: False)
+
+    def revoke_teams(self, org: str, slugs: Sequence[str]) -> Failures:
+        """Cancel the seats granted through the teams; an already-cancelled or deleted team succeeds."""
+        return self._split("remove_teams", org, slugs, lambda e: isinstance(e, NotFoundError))
+
+    def revoke_users(self, org: str, logins: Sequence[str]) -> Failures:
+        """Cancel the *direct* grant of each login (GitHub's O6), at most once per operation.
+
+        Success when the seat is gone, already pending, or held through a team: a team seat cannot
+        be cancelled per user (422) and the user keeps it, which is exactly what removing a direct
+        grant means. Any other failure is reported for its login.
+        """
+        with self._lock:
+            todo = [n for n in logins if (org.casefold(), n.casefold()) not in self._revoked]
+        if not todo:
+            return {}
+        failures = self._split("remove_users", org, todo, lambda e: isinstance(e, NotFoundError))
+        kept: set[str] = set()
+        for login, error in list(failures.items()):
+            if isinstance(error, UnprocessableError):
+                del failures[login]
+                if self._kept_by_team(org, login, error, failures):
+                    kept.add(login)
+        with self._lock:
+            self._revoked.update((org.casefold(), n.casefold()) for n in todo if n not in failures and n not in kept)
+        return failures
+
+    def _kept_by_team(self, org: str, login: str, error: ApiError, failures: Failures) -> bool:
+        """After a 422 for one login: fine when the seat is gone, pending, or held through a team
+        (True: the user keeps a team seat); otherwise the 422 stands as the login's failure."""
+        try:
+            seat = self.client.get_member_seat(org, login)
+        except NotFoundError:
+            return False  # no seat at all: nothing to revoke
+        except ApiError as err:
+            failures[login] = err
+            return False
+        if seat.get("pending_cancellation_date") or (seat.get("assigning_team") or {}).get("slug"):
+            return True
+        failures[login] = error
+        return False

@@ -45,6 +45,12 @@ config:
     type: string
     description: Path of the seats file, relative to the project directory.
     default: seats.yaml
+plugins:
+  providers:
+    # The native `copilot` provider: the console script pulumi-resource-copilot that installing
+    # copilot-seats puts into the virtualenv's bin directory (relative to the project directory).
+    - name: copilot
+      path: .venv/bin
 """
 
 MAIN_PY = '''\

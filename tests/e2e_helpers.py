@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import RunningSimulator
-from engine import PulumiResult, PulumiWorkspace, preview_steps
+from engine import REPO, PulumiResult, PulumiWorkspace, preview_steps
 
 SEAT = "copilot:index:Seat"
 TEAM = "copilot:index:TeamGrant"
@@ -91,3 +94,20 @@ def workspace(tmp_path: Any, sim: RunningSimulator, text: str, **env: str) -> Pu
     ws = PulumiWorkspace(tmp_path, text, extra_env={**sim.env(), **NO_SPACING, **env})
     ws.init_stack()
     return ws
+
+
+OLD_PROGRAM = "from copilot_seats.program import main\n\nmain()\n"
+"""The project's __main__.py before the package was laid out by stage."""
+
+
+def old_package(dest: Path, commit: str) -> Path:
+    """The copilot_seats package as of ``commit`` (git history): 03afaa3 is the last release
+    before the guard's Roster; 5c85c04 the last with dynamic providers."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "copilot_seats"],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        pytest.fail(f"the upgrade test needs commit {commit} in the repository's history (a full clone): "
+                    f"{archive.stderr.decode(errors='replace')}", pytrace=False)
+    dest.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest

@@ -4,6 +4,7 @@ cannot be walked around (issue 10). Every test asserts on the simulator's reques
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import RunningSimulator
 from e2e_helpers import (
+    OLD_PROGRAM,
     ORG,
     REVOCATION,
     ROSTER,
@@ -19,6 +21,7 @@ from e2e_helpers import (
     active_logins,
     assert_converged,
     fixture_org,
+    old_package,
     revoked_logins,
     revoked_teams,
     seats_yaml,
@@ -275,30 +278,19 @@ def test_outputs_tell_the_truth_after_removals(tmp_path: Path, make_simulator: S
     assert settled["seatsRevokedByThisRun"] == 5  # outputs of the last up, until the next one
 
 
-def _old_package(dest: Path) -> Path:
-    """The copilot_seats package as of the last release before this change (git history)."""
-    commit = "03afaa3"
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "copilot_seats"],
-                             capture_output=True, check=False)
-    if archive.returncode != 0:
-        pytest.fail(f"the upgrade test needs commit {commit} in the repository's history (a full clone): "
-                    f"{archive.stderr.decode(errors='replace')}", pytrace=False)
-    dest.mkdir()
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
-    return dest
-
-
 @pytest.mark.parametrize("mode", ["additive", "authoritative"])
 def test_a_stack_created_by_the_previous_version_upgrades_without_a_write(
         tmp_path: Path, make_simulator: Sim, mode: str) -> None:
     sim = make_simulator(fixture_org(users=6, team_members=3, extra_members=["bob", "carl"],
                                      seats=[{"login": "bob"}, {"login": "carl", "pending_cancellation": True}]))
-    old = _old_package(tmp_path / "old")
+    old = old_package(tmp_path / "old", "03afaa3")
     text = seats_yaml(["User00", "user01", "user02"], ["big"], mode=mode, org="Acme")
     ws = workspace(tmp_path / "ws", sim, text, PYTHONPATH=str(old))
+    (ws.project / "__main__.py").write_text(OLD_PROGRAM)
     first = ws.up()
     assert first.returncode == 0, first
     ws.env.pop("PYTHONPATH")
+    shutil.copy(REPO / "__main__.py", ws.project / "__main__.py")
     exported = json.loads(ws.run("stack", "export").stdout)
     assert any(r["urn"].endswith("copilot:Seat::User00") for r in exported["deployment"]["resources"])
     preview, writes = writes_during(sim, lambda: ws.preview("--json", policy_pack=None))

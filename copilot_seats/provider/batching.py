@@ -49,6 +49,7 @@ class WriteBatcher:
         self.max_batch = max_batch
         self._queues: dict[tuple[str, str], _Queue] = {}
         self._send_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.requests = 0
 
     async def write(self, op: str, org: str, names: Iterable[str]) -> Failures:
@@ -66,7 +67,9 @@ class WriteBatcher:
             mine[name] = future
         if mine and not queue.flushing:
             queue.flushing = True
-            loop.create_task(self._drain(op, org, queue))
+            task = loop.create_task(self._drain(op, org, queue))
+            self._tasks.add(task)  # the loop keeps only weak references to tasks
+            task.add_done_callback(self._tasks.discard)
         results = await asyncio.gather(*mine.values())
         return {name: err for name, err in zip(mine, results, strict=True) if err is not None}
 

@@ -197,12 +197,15 @@ def _json_type(kind: str) -> dict[str, Any]:
 
 
 def _properties(fields: tuple[Field, ...]) -> dict[str, Any]:
-    return {f.name: {**_json_type(f.kind), "description": f.doc} for f in fields}
+    out: dict[str, Any] = {}
+    for f in fields:
+        out[f.name] = {**_json_type(f.kind), "description": f.doc}
+    return out
 
 
 def schema(version: str) -> dict[str, Any]:
     """The provider's Pulumi package schema, generated from the records above."""
-    resources = {}
+    resources: dict[str, Any] = {}
     for rtype in ALL_TYPES:
         inputs = _properties(rtype.desired + rtype.observed)
         resources[rtype.token] = {

@@ -81,7 +81,7 @@ def _message(error: BaseException) -> str:
                  f"the traceback): {type(error).__name__}: {error}")
 
 
-class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc]
+class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
     """The servicer: converts the wire format, dispatches to the type's handler."""
 
     def __init__(self) -> None:
@@ -173,7 +173,8 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):  # type: igno
 
     async def Create(self, request: provider_pb2.CreateRequest, ctx: Any) -> provider_pb2.CreateResponse:
         async def create() -> provider_pb2.CreateResponse:
-            id_, outputs = await self._handler(request.type, request.urn).create(self.context, _props(request.properties))
+            handler = self._handler(request.type, request.urn)
+            id_, outputs = await handler.create(self.context, _props(request.properties))
             return provider_pb2.CreateResponse(id=id_, properties=_struct(outputs))
 
         return await self._call(ctx, create)

@@ -77,7 +77,7 @@ def _iso(value: Any) -> str | None:
 
 
 def observed_fields(seat: LiveSeat | None) -> dict[str, Any]:
-    """The observation inputs of a seat resource (see copilot_seats.provider.contract.SEAT.observed), as JSON-able values."""
+    """The observation inputs of a seat resource (contract.SEAT.observed), as JSON-able values."""
     return {
         "live": seat is not None,
         "assigning_team": seat.assigning_team if seat else None,

@@ -21,7 +21,7 @@ from typing import Any
 
 import pulumi
 
-from copilot_seats import lifeline
+from copilot_seats import defaults, lifeline
 from copilot_seats.decisions.run_settings import SettingsError, parse_settings
 from copilot_seats.desired.loader import check_file
 from copilot_seats.errors import ApiError, CopilotSeatsError
@@ -97,6 +97,16 @@ def _token(github: pulumi.Config) -> tuple[str, bool]:
     return token, True
 
 
+def _warn_about_checkpoints(resources: int) -> None:
+    """Per-step checkpoints make an ``up`` of thousands of seats quadratic (defaults.FINAL_ONLY_CHECKPOINTS)."""
+    final_only = all(os.environ.get(k, "").lower() in ("1", "true") for k in defaults.FINAL_ONLY_CHECKPOINTS)
+    if resources >= defaults.CHECKPOINT_WARNING_RESOURCES and not final_only:
+        pulumi.log.warn(
+            f"{resources} seats and teams: with per-step checkpoints an `up` rewrites the whole state after every "
+            "seat and slows down quadratically. Set PULUMI_EXPERIMENTAL=true PULUMI_SKIP_CHECKPOINTS=true and run "
+            "`pulumi up --skip-preview` (safe: every copilot operation is idempotent; see docs/reconcile.md)")
+
+
 def _main() -> None:
     project, github = pulumi.Config(), pulumi.Config("github")
     checked = check_file(Path(project.get("seatsFile") or "seats.yaml"))
@@ -122,12 +132,14 @@ def _main() -> None:
         client.close()
     model = build_stack(spec, snapshot, datetime.now(UTC), options)
 
+    _warn_about_checkpoints(len(model.seats) + len(model.teams))
     provider = copilot_provider(token if from_config else None, options.api_url)
     org = Organization(model.organization.name, model.organization.props,
                        resource_options(Organization.rtype, model.organization.aliases, provider))
     children: list[pulumi.Resource] = [org]
     for team in model.teams:
-        children.append(TeamGrant(team.name, team.props, resource_options(TeamGrant.rtype, team.aliases, provider, [org])))
+        children.append(TeamGrant(team.name, team.props,
+                                  resource_options(TeamGrant.rtype, team.aliases, provider, [org])))
     for seat in model.seats:
         children.append(Seat(seat.name, seat.props, resource_options(Seat.rtype, seat.aliases, provider, [org])))
     assert model.roster is not None

@@ -18,13 +18,11 @@ engine still runs these classes in two cases, before that first ``up``:
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider
 
 from copilot_seats import lifeline
-from copilot_seats.github.credentials import token_from_stack_config
 from copilot_seats.provider.session import ProviderConfig, Session
 
 lifeline.start_watch()  # in the provider process only: exit when the CLI dies (kill -9 of `up`)
@@ -39,10 +37,7 @@ def _session(props: dict[str, Any]) -> Session:
     """One session per stack for this legacy process (GITHUB_TOKEN, else the stack's github:token)."""
     stack = str(props.get("stack") or "")
     if stack not in _sessions:
-        inputs = {"baseUrl": props.get("api_url")}
-        if not (os.environ.get("GITHUB_TOKEN") or "").strip():
-            inputs["token"] = token_from_stack_config(stack)
-        _sessions[stack] = Session(ProviderConfig.resolve(inputs))
+        _sessions[stack] = Session(ProviderConfig.resolve({"baseUrl": props.get("api_url"), "stack": stack}))
     return _sessions[stack]
 
 

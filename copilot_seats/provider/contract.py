@@ -203,6 +203,16 @@ def _properties(fields: tuple[Field, ...]) -> dict[str, Any]:
     return out
 
 
+_PROVIDER_INPUTS: Final[dict[str, Any]] = {
+    "baseUrl": {"type": "string", "description": "GitHub API root; GITHUB_API_URL in the provider's environment wins."},
+    "stack": {"type": "string", "description": "The stack: without GITHUB_TOKEN, the token is its github:token secret "
+                                               "(read through the CLI; never a provider input, never in the state)."},
+    "token": {"type": "string", "secret": True,
+              "description": "A token for programs that pass one (stored in the state, encrypted); "
+                             "GITHUB_TOKEN wins. copilot-seats' own program never sets it."},
+}
+
+
 def schema(version: str) -> dict[str, Any]:
     """The provider's Pulumi package schema, generated from the records above."""
     resources: dict[str, Any] = {}
@@ -218,14 +228,7 @@ def schema(version: str) -> dict[str, Any]:
         "name": PACKAGE,
         "version": version,
         "description": "GitHub Copilot seats (copilot-seats' native provider).",
-        "config": {"variables": {
-            "token": {"type": "string", "secret": True,
-                      "description": "GitHub token; GITHUB_TOKEN in the provider's environment wins."},
-            "baseUrl": {"type": "string", "description": "GitHub API root; GITHUB_API_URL wins."},
-        }},
-        "provider": {"description": "The copilot provider.", "inputProperties": {
-            "token": {"type": "string", "secret": True, "description": "GitHub token (a secret)."},
-            "baseUrl": {"type": "string", "description": "GitHub API root."},
-        }},
+        "config": {"variables": _PROVIDER_INPUTS},
+        "provider": {"description": "The copilot provider.", "inputProperties": _PROVIDER_INPUTS},
         "resources": resources,
     }

@@ -5,8 +5,9 @@ The engine starts one ``pulumi-resource-copilot`` process per operation and conf
 configuration and owns, for the life of the process:
 
 * the credentials (:class:`ProviderConfig`): ``GITHUB_TOKEN`` in the provider's environment
-  wins, else the provider's ``token`` input (a secret the program passes from the stack's
-  ``github:token``); the API root from ``GITHUB_API_URL``, else ``baseUrl``;
+  wins, else the stack's ``github:token`` secret, read through the CLI once, on the first
+  request (the provider's inputs name the stack, never hold the token: nothing secret is in
+  the state); the API root from ``GITHUB_API_URL``, else ``baseUrl``;
 * one :class:`~copilot_seats.github.api.CopilotClient` (token in memory only, never logged);
 * one cached seat listing per organization (a refresh of N seats costs ceil(N/100) + 1 reads);
 * the stack's copilot-seats settings, read once (deletes must honour the *current* ``onDelete``
@@ -34,7 +35,7 @@ from copilot_seats.decisions.run_settings import OnDelete, RunSettings, parse_se
 from copilot_seats.decisions.seat_state import active
 from copilot_seats.errors import ApiError, CredentialsError, NotFoundError, UnprocessableError
 from copilot_seats.github.api import CopilotClient, WriteResult
-from copilot_seats.github.credentials import base_url_from, check_token
+from copilot_seats.github.credentials import base_url_from, check_token, token_from_stack_config
 from copilot_seats.github.live import LiveSnapshot, fetch_snapshot
 from copilot_seats.stack.config import read_project_config
 from copilot_seats.stack.model import observed_fields
@@ -47,36 +48,50 @@ Failures = dict[str, ApiError]
 
 @dataclass(frozen=True)
 class ProviderConfig:
-    """The provider's configuration, resolved once. Its ``repr`` never shows the token."""
+    """The provider's configuration (the provider resource's inputs), resolved once.
+
+    :param stack: the stack being operated on; when ``GITHUB_TOKEN`` is unset, the token is the
+        stack's ``github:token`` secret, read through the CLI once per process (never an input of
+        any resource, so never in the state).
+    :param token: a token given explicitly (``GITHUB_TOKEN``, or a ``token`` provider input for
+        programs that choose to pass one; this project's program never does).
+
+    Its ``repr`` never shows the token.
+    """
 
     base_url: str
     token: str | None
     token_source: str
     write_spacing: float
+    stack: str = ""
 
     @classmethod
     def resolve(cls, inputs: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ProviderConfig:
         env = os.environ if env is None else env
         spacing = float(env.get("COPILOT_SEATS_WRITE_SPACING", defaults.WRITE_SPACING_SECONDS))
         base_url = base_url_from(env, str(inputs.get("baseUrl") or "") or None)
+        stack = str(inputs.get("stack") or "")
         if (env.get("GITHUB_TOKEN") or "").strip():
-            return cls(base_url, check_token(env["GITHUB_TOKEN"], "GITHUB_TOKEN"), "GITHUB_TOKEN", spacing)
+            return cls(base_url, check_token(env["GITHUB_TOKEN"], "GITHUB_TOKEN"), "GITHUB_TOKEN", spacing, stack)
         configured = str(inputs.get("token") or "")
         if configured.strip():
-            return cls(base_url, check_token(configured, "the copilot provider's token"), "provider config", spacing)
-        return cls(base_url, None, "", spacing)
+            return cls(base_url, check_token(configured, "the copilot provider's token"), "provider config",
+                       spacing, stack)
+        return cls(base_url, None, "github:token" if stack else "", spacing, stack)
 
     def __repr__(self) -> str:
-        return f"ProviderConfig(base_url={self.base_url!r}, token_source={self.token_source!r})"
+        return f"ProviderConfig(base_url={self.base_url!r}, token_source={self.token_source!r}, stack={self.stack!r})"
 
 
 class Session:
     """Everything one provider process knows about GitHub (see the module docstring)."""
 
     def __init__(self, config: ProviderConfig,
-                 settings_reader: Callable[[str], Mapping[str, str]] = read_project_config):
+                 settings_reader: Callable[[str], Mapping[str, str]] = read_project_config,
+                 token_reader: Callable[[str], str] = token_from_stack_config):
         self.config = config
         self._read_settings = settings_reader
+        self._read_token = token_reader
         self._lock = threading.Lock()
         self._fetch_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -93,11 +108,14 @@ class Session:
     def client(self) -> CopilotClient:
         with self._lock:
             if self._client is None:
-                if not self.config.token:
-                    raise CredentialsError("no GitHub token for the copilot provider: set GITHUB_TOKEN, or "
-                                           "`pulumi config set --secret github:token ...` and run `pulumi up`")
+                token = self.config.token
+                if not token and self.config.stack:
+                    token = self._read_token(self.config.stack)  # once per process, through the CLI
+                if not token:
+                    raise CredentialsError("no GitHub token for the copilot provider: set GITHUB_TOKEN or "
+                                           "`pulumi config set --secret github:token ...`")
                 # spacing is kept here, before a batch is taken (see write_ready_in), not in the client
-                self._client = CopilotClient(self.config.base_url, self.config.token, write_spacing=0)
+                self._client = CopilotClient(self.config.base_url, token, write_spacing=0)
             return self._client
 
     def close(self) -> None:

@@ -80,11 +80,10 @@ def _nothing_written() -> str:
     return "nothing was sent to GitHub"
 
 
-def _token(github: pulumi.Config) -> tuple[str, bool]:
-    """The token (``GITHUB_TOKEN`` first, then the ``github:token`` secret), checked before use,
-    and whether it came from the stack config (then the provider gets it as a secret input)."""
+def _token(github: pulumi.Config) -> str:
+    """The token (``GITHUB_TOKEN`` first, then the ``github:token`` secret), checked before use."""
     if (os.environ.get("GITHUB_TOKEN") or "").strip():
-        return check_token(os.environ["GITHUB_TOKEN"], "GITHUB_TOKEN"), False
+        return check_token(os.environ["GITHUB_TOKEN"], "GITHUB_TOKEN")
     configured = github.get("token")
     if not configured:
         raise pulumi.RunError("no GitHub token: set GITHUB_TOKEN or `pulumi config set --secret github:token ...`")
@@ -94,7 +93,7 @@ def _token(github: pulumi.Config) -> tuple[str, bool]:
                         f"has written the decrypted stack config, token included, to "
                         f"{os.environ['PULUMI_DEBUG_GRPC']!r}. Delete that file and rotate the token; "
                         "debug with GITHUB_TOKEN in the environment instead (docs/secrets.md)")
-    return token, True
+    return token
 
 
 def _warn_about_checkpoints(resources: int) -> None:
@@ -122,7 +121,7 @@ def _main() -> None:
         raise pulumi.RunError(f"invalid stack config; {_nothing_written()}: {err}") from None
     run_id = uuid.uuid4().hex
     options = RunOptions(stack=pulumi.get_stack(), api_url=github.get("baseUrl"), settings=settings, run_id=run_id)
-    token, from_config = _token(github)
+    token = _token(github)
     client = CopilotClient(base_url_from(os.environ, options.api_url), token, read_only=True)
     try:
         snapshot = fetch_snapshot(client, spec.organization)
@@ -133,7 +132,7 @@ def _main() -> None:
     model = build_stack(spec, snapshot, datetime.now(UTC), options)
 
     _warn_about_checkpoints(len(model.seats) + len(model.teams))
-    provider = copilot_provider(token if from_config else None, options.api_url)
+    provider = copilot_provider(options.api_url)
     org = Organization(model.organization.name, model.organization.props,
                        resource_options(Organization.rtype, model.organization.aliases, provider))
     children: list[pulumi.Resource] = [org]

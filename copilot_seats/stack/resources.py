@@ -27,18 +27,16 @@ LEGACY_PROVIDER_NAMES = ("copilot-seats", "default")
 """Names of the ``pulumi-python`` provider that earlier versions used (explicit, then default)."""
 
 
-def copilot_provider(token: str | None, base_url: str | None) -> pulumi.ProviderResource:
-    """The one provider every resource uses. ``token`` is given only when it came from the stack's
-    ``github:token`` secret (then it is stored as this provider's secret input, encrypted by the
-    stack's secrets provider, so ``pulumi destroy`` can run without GITHUB_TOKEN); a
-    GITHUB_TOKEN token is never given, so it never reaches the state."""
+def copilot_provider(base_url: str | None) -> pulumi.ProviderResource:
+    """The one provider every resource uses. Its inputs name the API root and the stack, never
+    the token: the provider takes ``GITHUB_TOKEN`` from its environment, else reads the stack's
+    ``github:token`` secret through the CLI (so no token is ever in the state, and
+    ``pulumi destroy``, which runs no program, authenticates the same way)."""
     stack, project = pulumi.get_stack(), pulumi.get_project()
     aliases: list[pulumi.Input[str] | pulumi.Alias] = [
         f"urn:pulumi:{stack}::{project}::pulumi:providers:pulumi-python::{name}" for name in LEGACY_PROVIDER_NAMES]
-    props: dict[str, Any] = {"baseUrl": base_url}
-    if token:
-        props["token"] = pulumi.Output.secret(token)
-    return pulumi.ProviderResource(PACKAGE, PROVIDER_NAME, props, pulumi.ResourceOptions(aliases=aliases))
+    return pulumi.ProviderResource(PACKAGE, PROVIDER_NAME, {"baseUrl": base_url, "stack": stack},
+                                   pulumi.ResourceOptions(aliases=aliases))
 
 
 def resource_options(rtype: ResourceType, former_names: Sequence[str], provider: pulumi.ProviderResource,

@@ -45,10 +45,12 @@ def remember_activity(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, A
     return {**news, "remembered_last_activity_at": max(known) if known else None}
 
 
-def _split_id(id_: str, parts: int, example: str) -> list[str]:
-    pieces = id_.split("/")
-    if len(pieces) != parts or not all(pieces):
-        raise ProviderError(f"invalid id {id_!r}: expected {example}")
+def _split_id(id_: str, shape: str) -> list[str]:
+    """The parts of an import id of ``shape`` (``<placeholder>`` parts any non-empty text, others literal)."""
+    pieces, parts = id_.split("/"), shape.split("/")
+    if len(pieces) != len(parts) or not all(pieces) or any(
+            not part.startswith("<") and piece != part for piece, part in zip(pieces, parts, strict=True)):
+        raise ProviderError(f"invalid id {id_!r}: expected {shape}")
     return pieces
 
 
@@ -81,7 +83,7 @@ class SeatHandler(Handler):
     async def read(self, ctx: Context, id_: str, props: dict[str, Any],
                    inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
         org, login = ((props["organization"], props["login"]) if props.get("login")
-                      else _split_id(id_, 2, "<organization>/<login>"))
+                      else _split_id(id_, "<organization>/<login>"))
         seen = await ctx.run(ctx.session.observe_user, org, login)
         if seen is None:  # gone, or pending cancellation: the next `up` grants it again
             return None
@@ -126,7 +128,7 @@ class TeamGrantHandler(Handler):
         if props.get("team"):
             org, slug = str(props["organization"]), str(props["team"])
         else:
-            org, _, slug = _split_id(id_, 3, "<organization>/team/<slug>")
+            org, _, slug = _split_id(id_, "<organization>/team/<slug>")
         if await ctx.run(ctx.session.observe_team, org, slug) is None:
             return None
         if props:

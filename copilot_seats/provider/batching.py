@@ -49,7 +49,7 @@ class WriteBatcher:
         self.max_batch = max_batch
         self._queues: dict[tuple[str, str], _Queue] = {}
         self._send_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._drains: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
         self.requests = 0
 
     async def write(self, op: str, org: str, names: Iterable[str]) -> Failures:
@@ -68,8 +68,8 @@ class WriteBatcher:
         if mine and not queue.flushing:
             queue.flushing = True
             task = loop.create_task(self._drain(op, org, queue))
-            self._tasks.add(task)  # the loop keeps only weak references to tasks
-            task.add_done_callback(self._tasks.discard)
+            self._drains.add(task)
+            task.add_done_callback(self._drains.discard)
         results = await asyncio.gather(*mine.values())
         return {name: err for name, err in zip(mine, results, strict=True) if err is not None}
 
@@ -96,8 +96,24 @@ class WriteBatcher:
                 for name, waiter in zip(names, waiters, strict=True):
                     if not waiter.done():
                         waiter.set_result(failures.get(name))
+        except Exception as err:  # a bug outside the request (e.g. the spacing): fail the queued callers
+            self._fail_queued(queue, err)
+        except asyncio.CancelledError:  # the server is stopping: nobody will send the queued names
+            self._fail_queued(queue, None)
+            raise
         finally:
             queue.flushing = False
+
+    @staticmethod
+    def _fail_queued(queue: _Queue, error: Exception | None) -> None:
+        """Resolve every queued caller with ``error`` (None: cancel them) and empty the queue."""
+        for waiter in queue.waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.cancel()
+                else:
+                    waiter.set_exception(error)
+        del queue.names[:], queue.waiters[:]
 
     async def _gather(self, queue: _Queue) -> None:
         """Wait for concurrent callers to join: until a quiet ``idle``, a full batch or ``max_wait``."""

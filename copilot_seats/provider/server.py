@@ -214,7 +214,10 @@ async def serve(port_out: Callable[[int], None] = lambda port: print(port, flush
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     port_out(port)
-    await server.wait_for_termination()
+    try:
+        await server.wait_for_termination()
+    finally:  # cancelled (Ctrl-C, or a host stopping its loop): release the port, drop open calls
+        await server.stop(grace=None)
 
 
 def main() -> None:

@@ -1,0 +1,231 @@
+"""The provider's GitHub session against the simulator: one listing per process, per-name write
+failures, idempotent revocations, and credentials that never show (copilot_seats.provider.session)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import RunningSimulator
+
+from copilot_seats.errors import AuthError, CredentialsError, UnprocessableError
+from copilot_seats.provider.session import ProviderConfig, Session
+
+
+def make_session(sim: RunningSimulator, token: str | None = None) -> Session:
+    config = ProviderConfig.resolve({"token": token or sim.token, "baseUrl": sim.base_url},
+                                    env={"COPILOT_SEATS_WRITE_SPACING": "0"})
+    return Session(config, settings_reader=lambda _stack: {})
+
+
+@pytest.fixture
+def session(simulator: RunningSimulator) -> Iterator[Session]:
+    s = make_session(simulator)
+    yield s
+    s.close()
+
+
+def seats(sim: RunningSimulator) -> dict[str, dict[str, object]]:
+    return {s["assignee"]["login"]: s for s in sim.client().list_seats("acme") if s["assignee"]}
+
+
+def deletes(sim: RunningSimulator) -> list[list[str]]:
+    return [w.body["selected_usernames"] for w in sim.writes if w.method == "DELETE"]
+
+
+def posts(sim: RunningSimulator) -> list[list[str]]:
+    return [w.body["selected_usernames"] for w in sim.writes if w.method == "POST"]
+
+
+# -- reads ----------------------------------------------------------------------------------------
+
+def test_concurrent_reads_share_one_listing(simulator: RunningSimulator, session: Session) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        seen = list(pool.map(lambda login: session.observe_user("acme", login),
+                             ["Alice", "bob", "carol", "erin", "ghost"] * 4))
+    assert len(simulator.requests) == 2  # billing + one page, whatever the number of resources
+    assert seen[0] is not None and str(seen[0]["last_activity_editor"]).startswith("vscode")
+    assert seen[2] is not None and seen[2]["assigning_team"] == "platform"
+    assert seen[3] is None  # erin: pending cancellation counts as gone
+    assert seen[4] is None  # ghost: no seat
+
+
+def test_the_listing_is_cached_per_org_case_insensitively_and_fresh_fetches_again(
+        simulator: RunningSimulator, session: Session) -> None:
+    assert "frank" not in session.snapshot("acme").seats
+    session.snapshot("ACME")
+    assert len(simulator.requests) == 2
+    assert session.grant_users("acme", ["frank"]) == {}
+    assert "frank" not in session.snapshot("acme").seats  # the cache is what the process read first
+    assert "frank" in session.snapshot("acme", fresh=True).seats
+    assert "frank" in session.snapshot("acme").seats  # and the fresh listing replaces the cached one
+    assert len([r for r in simulator.requests if r.method == "GET"]) == 4
+
+
+def test_observe_team_counts_active_seats_through_the_team(session: Session) -> None:
+    assert session.observe_team("acme", "Platform") == {"live": True, "live_seats": 2}
+    assert session.observe_team("acme", "empty-team") is None
+
+
+# -- grants ---------------------------------------------------------------------------------------
+
+def test_a_grant_sends_one_post_with_every_name(simulator: RunningSimulator, session: Session) -> None:
+    assert session.grant_users("acme", ["frank", "newbie"]) == {}
+    assert posts(simulator) == [["frank", "newbie"]]
+    assert session.writes == 1
+
+
+def test_one_refused_login_fails_alone_and_the_others_are_granted(
+        simulator: RunningSimulator, session: Session) -> None:
+    logins = ["frank", "bob", "mallory", "newbie", "erin"]  # mallory is no member: GitHub 422s the batch
+    failures = session.grant_users("acme", logins)
+    assert list(failures) == ["mallory"]
+    assert isinstance(failures["mallory"], UnprocessableError) and "mallory" in str(failures["mallory"])
+    now = seats(simulator)
+    assert {"frank", "bob", "newbie", "erin"} <= set(now) and "mallory" not in now
+    assert now["erin"]["pending_cancellation_date"] is None  # granting a pending seat restores it
+    assert len(posts(simulator)) <= 1 + 2 * 3  # halving: about 2 log2(n) requests, not one per name
+
+
+def test_an_auth_error_applies_to_every_name_without_splitting(simulator: RunningSimulator) -> None:
+    session = make_session(simulator, token="wrong-token-0123456789")
+    try:
+        failures = session.grant_users("acme", ["frank", "newbie", "bob"])
+    finally:
+        session.close()
+    assert sorted(failures) == ["bob", "frank", "newbie"]
+    assert all(isinstance(e, AuthError) for e in failures.values())
+    assert len(simulator.writes) == 1
+
+
+def test_an_org_wide_refusal_fails_every_name(simulator: RunningSimulator, session: Session) -> None:
+    simulator.state.org("acme").seat_management_setting = "assign_all"
+    failures = session.grant_users("acme", ["frank", "newbie"])
+    assert sorted(failures) == ["frank", "newbie"]
+    assert all(isinstance(e, UnprocessableError) for e in failures.values())
+
+
+def test_team_grants_report_an_unknown_team_alone(simulator: RunningSimulator, session: Session) -> None:
+    failures = session.grant_teams("acme", ["platform", "no-such-team"])
+    assert list(failures) == ["no-such-team"]
+    assert seats(simulator)["carol"]["pending_cancellation_date"] is None
+
+
+# -- revocations ----------------------------------------------------------------------------------
+
+def test_revoking_a_seat_that_is_gone_or_pending_succeeds(simulator: RunningSimulator, session: Session) -> None:
+    assert session.revoke_users("acme", ["erin"]) == {}   # already pending
+    assert session.revoke_users("acme", ["frank"]) == {}  # member without a seat
+    assert session.revoke_users("acme", ["bob"]) == {}
+    assert seats(simulator)["bob"]["pending_cancellation_date"] is not None
+
+
+def test_a_404_on_revoke_is_success(simulator: RunningSimulator, session: Session) -> None:
+    simulator.state.inject(status=404, method="DELETE", path="selected_users", times=5)
+    assert session.revoke_users("acme", ["bob", "newbie"]) == {}
+    assert len(simulator.writes) == 1  # a 404 is not split: it means "nothing to revoke"
+    simulator.state.inject(status=404, method="DELETE", path="selected_teams")
+    assert session.revoke_teams("acme", ["platform"]) == {}
+
+
+def test_cancelling_the_direct_grant_of_a_team_only_seat_succeeds_and_keeps_the_seat(
+        simulator: RunningSimulator, session: Session) -> None:
+    assert session.revoke_users("acme", ["carol", "bob"]) == {}  # the batch 422s for carol
+    now = seats(simulator)
+    assert now["carol"]["pending_cancellation_date"] is None  # still seated through platform
+    assert now["bob"]["pending_cancellation_date"] is not None
+
+
+def test_a_seat_held_directly_and_through_a_team_keeps_its_team_seat(
+        simulator: RunningSimulator, session: Session) -> None:
+    assert session.revoke_users("acme", ["dave"]) == {}
+    dave = seats(simulator)["dave"]
+    assert dave["pending_cancellation_date"] is None
+    assert dave["assigning_team"]["slug"] == "platform"  # type: ignore[index]
+
+
+def test_a_seat_is_revoked_at_most_once_per_process(simulator: RunningSimulator, session: Session) -> None:
+    session.revoke_users("acme", ["bob"])
+    session.revoke_users("ACME", ["BOB"])
+    assert deletes(simulator) == [["bob"]]
+
+
+def test_a_seat_granted_again_can_be_revoked_again(simulator: RunningSimulator, session: Session) -> None:
+    session.revoke_users("acme", ["bob"])
+    session.grant_users("acme", ["Bob"])
+    session.revoke_users("acme", ["bob"])
+    assert deletes(simulator) == [["bob"], ["bob"]]
+
+
+def test_a_failed_revocation_is_tried_again(simulator: RunningSimulator, session: Session) -> None:
+    simulator.state.inject(status=403, method="DELETE", path="selected_users",
+                           message="Resource not accessible by integration")
+    assert list(session.revoke_users("acme", ["bob"])) == ["bob"]
+    assert session.revoke_users("acme", ["bob"]) == {}
+    assert deletes(simulator) == [["bob"], ["bob"]]
+
+
+def test_any_other_422_on_revoke_is_the_logins_failure(simulator: RunningSimulator, session: Session) -> None:
+    simulator.state.org("acme").seat_management_setting = "assign_all"
+    failures = session.revoke_users("acme", ["bob"])
+    assert list(failures) == ["bob"] and isinstance(failures["bob"], UnprocessableError)
+    assert session.revoke_users("acme", ["bob"]) != {}  # not remembered as revoked
+
+
+# -- credentials ----------------------------------------------------------------------------------
+
+def test_github_token_in_the_environment_wins_over_the_configured_token() -> None:
+    env = {"GITHUB_TOKEN": "env-token-0123456789", "GITHUB_API_URL": "http://127.0.0.1:1"}
+    config = ProviderConfig.resolve({"token": "config-token-0123456789", "baseUrl": "http://other"}, env=env)
+    assert (config.token, config.token_source, config.base_url) == (
+        "env-token-0123456789", "GITHUB_TOKEN", "http://127.0.0.1:1")
+
+
+def test_the_configured_token_and_base_url_apply_without_environment() -> None:
+    config = ProviderConfig.resolve({"token": " config-token-0123456789\n", "baseUrl": "http://127.0.0.1:2"},
+                                    env={"GITHUB_TOKEN": "  "})
+    assert (config.token, config.token_source, config.base_url) == (
+        "config-token-0123456789", "provider config", "http://127.0.0.1:2")
+
+
+@pytest.mark.parametrize(("inputs", "env", "source"), [
+    ({"token": "secret-part-one\nsecret-part-two"}, {}, "the copilot provider's token"),
+    ({}, {"GITHUB_TOKEN": "secret-part-one secret-part-two"}, "GITHUB_TOKEN"),
+], ids=["config", "environment"])
+def test_a_malformed_token_is_refused_naming_its_source_never_its_value(
+        inputs: dict[str, str], env: dict[str, str], source: str) -> None:
+    with pytest.raises(CredentialsError) as raised:
+        ProviderConfig.resolve(inputs, env=env)
+    message = str(raised.value)
+    assert source in message and "malformed" in message
+    assert "secret-part" not in message
+
+
+def test_the_config_repr_never_shows_the_token() -> None:
+    config = ProviderConfig.resolve({"token": "config-token-0123456789"}, env={})
+    assert "config-token" not in repr(config) and "provider config" in repr(config)
+
+
+def test_no_token_fails_on_first_use_with_what_to_do(simulator: RunningSimulator) -> None:
+    session = Session(ProviderConfig.resolve({"baseUrl": simulator.base_url}, env={}))
+    with pytest.raises(CredentialsError, match="GITHUB_TOKEN"):
+        session.snapshot("acme")
+    assert simulator.requests == []
+
+
+def test_write_spacing_is_read_from_the_environment() -> None:
+    assert ProviderConfig.resolve({}, env={"COPILOT_SEATS_WRITE_SPACING": "0.25"}).write_spacing == 0.25
+
+
+def test_settings_are_read_once_per_stack(simulator: RunningSimulator) -> None:
+    reads: list[str] = []
+
+    def reader(stack: str) -> dict[str, str]:
+        reads.append(stack)
+        return {"onDelete": "forget"} if stack == "prod" else {}
+
+    session = Session(make_session(simulator).config, settings_reader=reader)
+    assert session.delete_forgets("prod") and session.delete_forgets("prod")
+    assert not session.delete_forgets("dev")
+    assert reads == ["prod", "dev"]

@@ -106,6 +106,17 @@ def test_an_org_wide_refusal_fails_every_name(simulator: RunningSimulator, sessi
     assert all(isinstance(e, UnprocessableError) for e in failures.values())
 
 
+def test_an_org_wide_refusal_of_a_full_batch_costs_three_requests_not_two_hundred(
+        simulator: RunningSimulator, session: Session) -> None:
+    simulator.state.org("acme").seat_management_setting = "assign_all"
+    names = [f"user{i:03d}" for i in range(100)]
+    failures = session.grant_users("acme", names)
+    assert sorted(failures) == names
+    assert [len(body) for body in posts(simulator)] == [100, 50, 50]
+    session.revoke_users("acme", names[:64])  # none holds a seat: each 422 is then looked up, not retried
+    assert [len(body) for body in deletes(simulator)] == [64, 32, 32]
+
+
 def test_team_grants_report_an_unknown_team_alone(simulator: RunningSimulator, session: Session) -> None:
     failures = session.grant_teams("acme", ["platform", "no-such-team"])
     assert list(failures) == ["no-such-team"]

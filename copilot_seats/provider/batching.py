@@ -84,7 +84,7 @@ class WriteBatcher:
                     del queue.names[:self.max_batch], queue.waiters[:self.max_batch]
                     try:
                         failures = await asyncio.to_thread(getattr(self.session, op), org, names)
-                    except ApiError as err:  # e.g. no token: every caller of the batch gets it
+                    except ApiError as err:  # not per name (e.g. a timeout): every caller of the batch gets it
                         failures = {name: err for name in names}
                     except Exception as err:  # a bug must not leave callers waiting forever
                         for waiter in waiters:

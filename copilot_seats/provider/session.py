@@ -33,7 +33,7 @@ from typing import Any
 from copilot_seats import defaults
 from copilot_seats.decisions.run_settings import OnDelete, RunSettings, parse_settings
 from copilot_seats.decisions.seat_state import active
-from copilot_seats.errors import ApiError, CredentialsError, NotFoundError, UnprocessableError
+from copilot_seats.errors import ApiError, ConfigError, CredentialsError, NotFoundError, UnprocessableError
 from copilot_seats.github.api import CopilotClient, WriteResult
 from copilot_seats.github.credentials import base_url_from, check_token, token_from_stack_config
 from copilot_seats.github.live import LiveSnapshot, fetch_snapshot
@@ -68,7 +68,13 @@ class ProviderConfig:
     @classmethod
     def resolve(cls, inputs: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ProviderConfig:
         env = os.environ if env is None else env
-        spacing = float(env.get("COPILOT_SEATS_WRITE_SPACING", defaults.WRITE_SPACING_SECONDS))
+        raw = env.get("COPILOT_SEATS_WRITE_SPACING", str(defaults.WRITE_SPACING_SECONDS))
+        try:
+            spacing = float(raw)
+        except ValueError:
+            raise ConfigError(f"COPILOT_SEATS_WRITE_SPACING must be a number of seconds, got {raw!r}") from None
+        if not spacing >= 0:
+            raise ConfigError(f"COPILOT_SEATS_WRITE_SPACING must be >= 0 seconds, got {raw!r}")
         base_url = base_url_from(env, str(inputs.get("baseUrl") or "") or None)
         stack = str(inputs.get("stack") or "")
         if (env.get("GITHUB_TOKEN") or "").strip():
@@ -94,6 +100,7 @@ class Session:
         self._read_token = token_reader
         self._lock = threading.Lock()
         self._fetch_lock = threading.Lock()
+        self._settings_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._client: CopilotClient | None = None
         self._snapshots: dict[str, LiveSnapshot] = {}
@@ -146,7 +153,7 @@ class Session:
 
     def settings(self, stack: str) -> RunSettings:
         """The stack's current settings (config via the CLI, environment overrides), once per process."""
-        with self._lock:
+        with self._settings_lock:  # not the session lock: the CLI takes a while, writes need not wait
             if stack not in self._settings:
                 self._settings[stack] = parse_settings(self._read_settings(stack).get, os.environ)
             return self._settings[stack]
@@ -173,19 +180,33 @@ class Session:
                 self.writes += 1
 
     def _split(self, op: str, org: str, names: Sequence[str], ok: Callable[[ApiError], bool]) -> Failures:
-        """Send ``names``; when GitHub refuses the request as a whole for a per-name reason (404,
-        422), find the names it refuses by halving. Other errors apply to every name."""
-        result = self._send(op, org, names)
+        """Send ``names``; the names GitHub refused, each with its answer (see :meth:`_narrow`)."""
         failures: Failures = {}
-        for batch, error in result.errors:
-            if ok(error):
-                continue
-            if len(batch) > 1 and isinstance(error, NotFoundError | UnprocessableError):
-                half = len(batch) // 2
-                failures.update(self._split(op, org, batch[:half], ok))
-                failures.update(self._split(op, org, batch[half:], ok))
-            else:
-                failures.update({name: error for name in batch})
+        for batch, error in self._send(op, org, names).errors:
+            if not ok(error):
+                failures.update(self._narrow(op, org, batch, error, ok))
+        return failures
+
+    def _narrow(self, op: str, org: str, batch: Sequence[str], error: ApiError,
+                ok: Callable[[ApiError], bool]) -> Failures:
+        """``batch`` was refused with ``error``. A per-name refusal (404, 422) is narrowed down by
+        sending each half again, until the refused names are found; one both halves repeat word
+        for word is org-wide (e.g. the org's seat management setting) and applies to every name
+        (three requests, not 2 x 100). Any other error applies to every name."""
+        if len(batch) == 1 or not isinstance(error, NotFoundError | UnprocessableError):
+            return {name: error for name in batch}
+        half = len(batch) // 2
+        halves = (batch[:half], batch[half:])
+        refused: list[tuple[Sequence[str], ApiError]] = []
+        for part in halves:
+            errors = [e for _names, e in self._send(op, org, part).errors if not ok(e)]
+            if errors:
+                refused.append((part, errors[0]))
+        if len(refused) == 2 and all(str(e) == str(error) for _part, e in refused):
+            return {name: error for name in batch}
+        failures: Failures = {}
+        for part, part_error in refused:
+            failures.update(self._narrow(op, org, part, part_error, ok))
         return failures
 
     def grant_users(self, org: str, logins: Sequence[str]) -> Failures:

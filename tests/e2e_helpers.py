@@ -15,7 +15,7 @@ SEAT = "copilot:index:Seat"
 TEAM = "copilot:index:TeamGrant"
 ORG = "copilot:index:Organization"
 ROSTER = "copilot:index:Roster"
-REVOCATION = "copilot:index:Revocation"
+REVOCATION = "pulumi-python:dynamic/copilot:Revocation"  # legacy records keep their type until deleted
 NO_SPACING = {"COPILOT_SEATS_WRITE_SPACING": "0"}
 
 

@@ -41,7 +41,7 @@ class _Queue:
 class WriteBatcher:
     """See the module docstring. One per provider process, used from the server's event loop."""
 
-    def __init__(self, session: Session, *, idle: float = 0.05, max_wait: float = 1.0,
+    def __init__(self, session: Session, *, idle: float = 0.2, max_wait: float = 2.0,
                  max_batch: int = defaults.BATCH_SIZE):
         self.session = session
         self.idle = idle

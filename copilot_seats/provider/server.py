@@ -111,7 +111,10 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
     def _handler(token: str, urn: str) -> Handler:
         # engines before 3.132 send no type: it is the URN's type segment (after any parent's type)
         token = token or (urn.split("::")[-2].split("$")[-1] if urn.count("::") >= 3 else "")
-        handler = HANDLERS.get(token)
+        # a resource of a dynamic-provider stack that the upgrading run does not claim (an entry
+        # removed in the same edit) still has its old type: the engine hands its delete to us
+        rtype = contract.by_token(token)
+        handler = HANDLERS.get(rtype.token) if rtype else None
         if handler is None:
             raise CopilotSeatsError(f"the copilot provider has no resource type {token or urn!r}")
         return handler

@@ -1,10 +1,11 @@
 """What differs between the engine lanes, pinned on each: stack config and the token in state,
-the migration from the default provider, and the output layouts the test helpers read.
+the migration from the default dynamic provider, and the output layouts the test helpers read.
 
-Runs on both lanes (scripts/test.sh). The current lane's engine (v3.274.1) hands the *default*
-``pulumi-python`` provider the whole stack config, secrets included, and records it in state;
-the program registers an explicit provider instead (copilot_seats/stack/engine_provider.py), so on
-either lane no token and no config value reaches the state.
+Runs on both lanes (scripts/test.sh). The current lane's engine (v3.274.1) hands a *default*
+provider the stack config and records it in state; the program registers one explicit
+``copilot`` provider whose inputs are only ``baseUrl`` and ``stack``
+(copilot_seats/stack/resources.py), so on either lane no token and no config value reaches the
+state.
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ from typing import Any
 
 import pytest
 from conftest import RunningSimulator
-from engine import PulumiResult, PulumiWorkspace, engine_lane, policy_violations, preview_steps
+from e2e_helpers import old_package
+from engine import PulumiResult, PulumiWorkspace, policy_violations, preview_steps
 
 pytestmark = pytest.mark.engine
 
 SEATS = "organization: acme\nsettings:\n  mode: additive\nusers:\n  Alice: {owner: platform}\n  frank: {}\nteams: {}\n"
-PROVIDER_TYPE = "pulumi:providers:pulumi-python"
+PROVIDER_TYPE = "pulumi:providers:copilot"
+LEGACY_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 OTHER_SECRET = "unrelated-secret-value-4711"  # a secret of another namespace: no business in state either
 
-# The program as it was before the explicit provider: every resource on the default provider.
+# The program of the last dynamic-provider version as it was before its explicit provider:
+# every resource on the default `pulumi-python` provider (run with that version's package).
 DEFAULT_PROVIDER_MAIN = """\
-import copilot_seats.stack.program as program
+import copilot_seats.program as program
 
 program.dynamic_provider = lambda: None
 program.main()
@@ -69,40 +73,22 @@ def test_stack_config_secrets_never_reach_state(tmp_path: Path, sim: RunningSimu
     _, resources = exported(ws)
     providers = [r for r in resources if r["type"] == PROVIDER_TYPE]
     assert [p["urn"].rsplit("::", 1)[-1] for p in providers] == ["copilot-seats"]
-    assert not {k for k in providers[0].get("inputs", {}) if ":" in k}  # no `ns:key` config inputs
+    assert set(providers[0].get("inputs", {})) <= {"baseUrl", "stack", "version"}  # no config, no token
     seats = [r for r in resources if r["type"] == "copilot:index:Seat"]
     assert len(seats) == 2 and all(r["provider"].startswith(providers[0]["urn"] + "::") for r in seats)
     assert_no_secret_in_state(ws, sim)
-
-
-def test_default_provider_records_stack_config_on_current_engines_only(tmp_path: Path,
-                                                                         sim: RunningSimulator) -> None:
-    """Why the explicit provider exists: pins what each lane's engine does with the default one."""
-    ws = workspace(tmp_path, sim)
-    (ws.project / "__main__.py").write_text(DEFAULT_PROVIDER_MAIN)
-    up = ws.up()
-    assert up.returncode == 0, up
-    text, resources = exported(ws)
-    (default,) = [r for r in resources if r["type"] == PROVIDER_TYPE]
-    assert default["urn"].endswith("::default")
-    if engine_lane() == "current":  # v3.139+: the whole config, every namespace, kept in state
-        for key, value in (("github:token", sim.token), ("other:apiKey", OTHER_SECRET)):
-            secret = default["inputs"][key]  # a secret: encrypted at rest, decrypted by --show-secrets
-            assert json.loads(secret["plaintext"]) == value, default
-        assert sim.token in text
-        for path in (ws.root / "backend").rglob("*.json"):
-            assert sim.token.encode() not in path.read_bytes(), path
-        assert any(b"github:token" in p.read_bytes() for p in (ws.root / "backend").rglob("*.json"))
-    else:  # v3.78.1: only config of the provider's own package (none here)
-        assert not {k for k in default.get("inputs", {}) if ":" in k}
-        assert sim.token not in text
 
 
 def test_stack_from_the_default_provider_migrates_without_touching_a_seat(tmp_path: Path,
                                                                           sim: RunningSimulator) -> None:
     ws = workspace(tmp_path, sim)
     (ws.project / "__main__.py").write_text(DEFAULT_PROVIDER_MAIN)
-    assert ws.up().returncode == 0
+    ws.env["PYTHONPATH"] = str(old_package(tmp_path / "old", "5c85c04"))
+    first = ws.up()
+    assert first.returncode == 0, first
+    ws.env.pop("PYTHONPATH")
+    _, resources = exported(ws)
+    assert [r["urn"].rsplit("::", 1)[-1] for r in resources if r["type"] == LEGACY_PROVIDER_TYPE] == ["default"]
     writes_before = len(sim.writes)
     (ws.project / "__main__.py").write_text(
         (Path(__file__).resolve().parent.parent / "__main__.py").read_text())
@@ -113,6 +99,7 @@ def test_stack_from_the_default_provider_migrates_without_touching_a_seat(tmp_pa
     assert len(sim.writes) == writes_before  # nothing revoked, nothing granted again
     _, resources = exported(ws)
     assert [r["urn"].rsplit("::", 1)[-1] for r in resources if r["type"] == PROVIDER_TYPE] == ["copilot-seats"]
+    assert not [r for r in resources if r["type"] == LEGACY_PROVIDER_TYPE]
     assert_no_secret_in_state(ws, sim)
     again = ws.preview("--json", "--expect-no-changes", policy_pack=None)
     assert again.returncode == 0 and preview_steps(again) == {}, again

@@ -6,14 +6,12 @@ Order (first hit wins):
 * base URL: ``GITHUB_API_URL`` (GitHub Actions sets it), else ``github:baseUrl``, else
   https://api.github.com.
 
-The Pulumi program reads stack config through ``pulumi.Config``. The dynamic providers run in
-a separate process that gets no stack config: the pinned engine (3.78.1) hands none to dynamic
-providers, and on current engines (whose ``configure()`` hook would receive it) the resources
-use an explicit provider with no config, because the default provider's config is kept in state
-(:mod:`copilot_seats.stack.engine_provider`). So when ``GITHUB_TOKEN`` is unset they ask the CLI
+The Pulumi program reads stack config through ``pulumi.Config``. The ``copilot`` provider
+runs in a separate process whose inputs never hold the token (so it is never in the state,
+:mod:`copilot_seats.stack.resources`): when ``GITHUB_TOKEN`` is unset it asks the CLI once
 (``pulumi config get github:token --stack S``), which decrypts it with the same secrets
 provider the running update uses. Either way the token lives only in memory: it is never a
-resource input, never pickled with the provider, never logged.
+resource input, never logged.
 
 Wherever it comes from, :func:`check_token` validates it before the first request: not empty,
 printable ASCII only (GitHub tokens are ``[A-Za-z0-9_]``), so a token file read together with

@@ -17,7 +17,7 @@ from typing import Any
 from copilot_seats.desired.spec import SeatSpec, UserGrant
 from copilot_seats.github.live import LiveSnapshot
 from copilot_seats.policies.config import ORGANIZATION_TYPE, ROSTER_TYPE, SEAT_TYPE, TEAM_TYPE
-from copilot_seats.resources import DESIRED_FIELDS
+from copilot_seats.provider.contract import SEAT
 from copilot_seats.stack.model import RunOptions, build_stack
 
 __all__ = ["login", "preview_document", "scale_fixture", "seats_yaml", "spec_of"]
@@ -81,7 +81,7 @@ def preview_document(base: SeatSpec | None, pr: SeatSpec, snapshot: LiveSnapshot
             if before is None:
                 steps.append(_step("create", rtype, declared.name, declared.props, None))
             else:
-                changed = any(declared.props.get(f) != before.get(f) for f in DESIRED_FIELDS)
+                changed = any(declared.props.get(f) != before.get(f) for f in SEAT.desired_names)
                 steps.append(_step("update" if changed else "same", rtype, declared.name, declared.props, before))
         steps += [_step("delete", rtype, name, None, props) for name, props in old_by_name.items()]
     steps.append(_step("update" if old else "create", ROSTER_TYPE, roster.name, roster.props,

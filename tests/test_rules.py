@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from copilot_seats.policies import rules
+from copilot_seats.policies import catalog, org_rules, rules
 from copilot_seats.policies.config import (
     MAX_STALE_DAYS,
     ORGANIZATION_TYPE,
@@ -164,9 +164,9 @@ def test_missing_pending_names_the_end_date() -> None:
 
 def test_a_seat_removed_by_this_change_is_not_reported_unmanaged_in_additive_mode() -> None:
     entries = [{"login": "bob", "assigning_team": None}, {"login": "carl", "assigning_team": None}]
-    found = run(rules.unmanaged_seats, org(unmanaged=entries, revoking={"users": ["bob"], "teams": {}}))
+    found = run(org_rules.unmanaged_seats, org(unmanaged=entries, revoking={"users": ["bob"], "teams": {}}))
     assert [v.subject for v in found] == ["carl"]
-    authoritative = run(rules.unmanaged_seats, org(unmanaged=entries, mode="authoritative",
+    authoritative = run(org_rules.unmanaged_seats, org(unmanaged=entries, mode="authoritative",
                                                   revoking={"users": ["bob", "carl"], "teams": {}}))
     assert {v.subject for v in authoritative} == {"bob", "carl"}
 
@@ -221,7 +221,7 @@ def test_unmanaged_one_violation_per_direct_seat_and_per_team() -> None:
         {"login": "xia", "assigning_team": "ghosts"},
         {"login": "wu", "assigning_team": "interns"},
     ])
-    found = run(rules.unmanaged_seats, props)
+    found = run(org_rules.unmanaged_seats, props)
     assert [(v.subject, v.logins) for v in found] == [
         ("zed", ("zed",)), ("team ghosts", ("Yan", "xia")), ("team interns", ("wu",))]
     assert "team ghosts: not in seats.yaml but grants Copilot seats in octo-demo to 2 user(s): xia, Yan" \
@@ -232,20 +232,20 @@ def test_unmanaged_one_violation_per_direct_seat_and_per_team() -> None:
 def test_unmanaged_direct_seats_above_the_threshold_become_one_summary() -> None:
     logins = [f"user{i:03d}" for i in range(60)]
     props = org(unmanaged=[{"login": login, "assigning_team": None} for login in logins])
-    [summary] = run(rules.unmanaged_seats, props, {"summarizeAbove": 20})
+    [summary] = run(org_rules.unmanaged_seats, props, {"summarizeAbove": 20})
     assert summary.subject == "60 direct seats" and summary.logins == tuple(logins)
     assert summary.message.startswith("60 direct seats: held in octo-demo by users not in seats.yaml")
     assert "user049 and 10 more" in summary.message and "user050" not in summary.message
-    assert len(run(rules.unmanaged_seats, props, {"summarizeAbove": 60})) == 60
+    assert len(run(org_rules.unmanaged_seats, props, {"summarizeAbove": 60})) == 60
 
 
 def test_unmanaged_says_authoritative_mode_revokes() -> None:
-    [v] = run(rules.unmanaged_seats, org(mode="authoritative", unmanaged=[{"login": "zed"}]))
+    [v] = run(org_rules.unmanaged_seats, org(mode="authoritative", unmanaged=[{"login": "zed"}]))
     assert "`pulumi up` revokes it" in v.message
 
 
 def test_no_unmanaged_seats_no_violation() -> None:
-    assert run(rules.unmanaged_seats, org()) == []
+    assert run(org_rules.unmanaged_seats, org()) == []
 
 
 # --- seat-budget ------------------------------------------------------------------------------
@@ -266,12 +266,12 @@ def test_no_unmanaged_seats_no_violation() -> None:
          "at-cost-cap", "over-cost-cap", "both-over"],
 )
 def test_seat_budget(props: dict[str, Any], config: dict[str, Any], count: int) -> None:
-    found = run(rules.seat_budget, props, config)
+    found = run(org_rules.seat_budget, props, config)
     assert len(found) == count and all(v.subject == "octo-demo" for v in found)
 
 
 def test_seat_budget_messages_name_the_numbers() -> None:
-    seats, cost = run(rules.seat_budget, org(), {"maxSeats": 4, "maxMonthlyCost": 50})
+    seats, cost = run(org_rules.seat_budget, org(), {"maxSeats": 4, "maxMonthlyCost": 50})
     assert "declares 5 seats, above the cap of 4" in seats.message
     assert "95 USD/month for 5 listed seats, above the cap of 50" in cost.message
 
@@ -280,20 +280,20 @@ def test_seat_budget_messages_name_the_numbers() -> None:
 
 @pytest.mark.parametrize("value", ["assign_all", "disabled", "unconfigured", "something_new"])
 def test_setting_other_than_assign_selected_is_a_violation(value: str) -> None:
-    [v] = run(rules.seat_management_setting, org(seat_management_setting=value))
+    [v] = run(org_rules.seat_management_setting, org(seat_management_setting=value))
     assert v.subject == "octo-demo" and repr(value) in v.message and "assign_selected" in v.message
 
 
 def test_assign_selected_is_fine() -> None:
-    assert run(rules.seat_management_setting, org()) == []
+    assert run(org_rules.seat_management_setting, org()) == []
 
 
 # --- catalogue, unknowns, purity --------------------------------------------------------------
 
 def test_every_policy_has_rules_for_exactly_its_resource_types() -> None:
-    assert set(rules.RULES) == {p.name for p in POLICIES}
+    assert set(catalog.RULES) == {p.name for p in POLICIES}
     for spec in POLICIES:
-        assert set(rules.RULES[spec.name]) == set(spec.resource_types)
+        assert set(catalog.RULES[spec.name]) == set(spec.resource_types)
         assert set(spec.resource_types) <= {SEAT_TYPE, TEAM_TYPE, ORGANIZATION_TYPE}
 
 
@@ -315,14 +315,14 @@ def test_config_defaults_and_float_coercion() -> None:
 @pytest.mark.parametrize(
     ("policy", "resource_type", "props"),
     [(name, rtype, {**{SEAT_TYPE: SEAT, TEAM_TYPE: TEAM, ORGANIZATION_TYPE: ORG}[rtype]})
-     for name, by_type in rules.RULES.items() for rtype in by_type],
+     for name, by_type in catalog.RULES.items() for rtype in by_type],
     ids=lambda v: v if isinstance(v, str) and "/" not in v and ":" not in v else None,
 )
 def test_every_rule_degrades_when_every_input_is_unknown(policy: str, resource_type: str,
                                                          props: dict[str, Any]) -> None:
     unknown = dict.fromkeys(props, UNKNOWN)
     config = {"maxSeats": 1, "maxMonthlyCost": 1} if policy == "seat-budget" else {}
-    found = run(rules.RULES[policy][resource_type], unknown, config)
+    found = run(catalog.RULES[policy][resource_type], unknown, config)
     assert found, "a rule that needs unknown inputs must say it cannot judge"
     assert all(not v.determined and v.policy == policy for v in found)
 
@@ -330,13 +330,6 @@ def test_every_rule_degrades_when_every_input_is_unknown(policy: str, resource_t
 def test_rules_are_deterministic_given_now() -> None:
     props = seat(last_activity_at=None)
     assert run(rules.stale_seat, props) == run(rules.stale_seat, props)
-
-
-def test_exports_are_pinned() -> None:
-    assert set(rules.__all__) == {
-        "ACTIVITY_HINT", "Props", "RULES", "Rule", "UNKNOWN", "Violation", "double_grant", "expired_grant",
-        "grant_expired", "missing_seat", "missing_team_seats", "seat_budget", "seat_management_setting",
-        "stale_seat", "stale_team_members", "unmanaged_seats"}
 
 
 def test_stale_team_members_judges_each_member_and_names_the_team() -> None:

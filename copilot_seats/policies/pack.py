@@ -9,7 +9,7 @@ features (severity, ``not_applicable``, stack tags, remediation) are not used: t
 v3.78.1 engine predates them and none would replace anything below. What the adapter does for
 each resource:
 
-1. skip resources whose type the policy does not judge (see :data:`copilot_seats.policies.rules.RULES`);
+1. skip resources whose type the policy does not judge (see :data:`copilot_seats.policies.catalog.RULES`);
 2. copy the inputs out of the SDK's unknown-checking proxy, replacing values not known during
    preview by :data:`copilot_seats.policies.rules.UNKNOWN` (so one unknown value cannot hide the rest);
 3. run the pure rule with the policy's config and the current time, report each violation;
@@ -44,8 +44,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from copilot_seats.policies.catalog import RULES
 from copilot_seats.policies.config import PER_SEAT_POLICIES, POLICIES, ROSTER_TYPE, PolicySpec, setting
-from copilot_seats.policies.rules import RULES, UNKNOWN, Rule
+from copilot_seats.policies.rules import UNKNOWN, Rule
 
 __all__ = ["PACK_NAME", "SUMMARY_NAMES", "build_policies", "materialize", "summary_message", "validator"]
 

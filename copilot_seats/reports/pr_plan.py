@@ -1,7 +1,7 @@
 """What a ``pulumi preview --json`` of the seats program plans, as reviewable facts.
 
 The pinned engine (3.78.1) writes no policy events into ``--json`` output, so the violations
-are judged here by the very rules the pack runs (:data:`copilot_seats.policies.rules.RULES`), over the
+are judged here by the very rules the pack runs (:data:`copilot_seats.policies.catalog.RULES`), over the
 same resource inputs the preview recorded, with the same configuration format
 (``--policy-pack-config`` JSON). One judgment, one place: this module only selects inputs and
 groups results; it decides nothing itself.
@@ -19,8 +19,9 @@ from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from copilot_seats.policies.catalog import RULES
 from copilot_seats.policies.config import DISABLED, ORGANIZATION_TYPE, POLICIES, ROSTER_TYPE, SEAT_TYPE, TEAM_TYPE
-from copilot_seats.policies.rules import RULES, UNKNOWN, Violation
+from copilot_seats.policies.rules import UNKNOWN, Violation
 
 __all__ = [
     "Change",

@@ -134,15 +134,17 @@ _LISTING = (
     Field("team_seats", "object", "Active seats per assigning team."),
 )
 
+_ORG = _WHERE[0]
+
 SEAT: Final = ResourceType(
     "Seat", "A declared user's Copilot seat (name = casefolded login; id = org/login).",
-    desired=(*_WHERE, _s("login", "GitHub login (case-insensitive)."), *_METADATA),
+    desired=(_ORG, _s("login", "GitHub login (case-insensitive)."), *_METADATA),
     observed=(*_LIVE_SEAT, *_PLANNED),
     outputs=(Field("granted_directly", "boolean", "This stack holds the seat as a direct grant."),),
 )
 TEAM: Final = ResourceType(
     "TeamGrant", "A team whose members hold Copilot seats through it (name = casefolded slug).",
-    desired=(*_WHERE, _s("team", "Team slug."), *_METADATA),
+    desired=(_ORG, _s("team", "Team slug."), *_METADATA),
     observed=(Field("live_seats", "number", "Active seats through the team."),
               Field("members", "array", "Members holding seats through the team, with observations."),
               *_PLANNED),

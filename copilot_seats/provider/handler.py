@@ -52,6 +52,11 @@ class Context:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(fn, *args)
 
+    def stack(self, props: dict[str, Any]) -> str:
+        """The stack whose settings apply: the provider's own input (resources of stacks created
+        before the native provider recorded it in their properties)."""
+        return self.session.config.stack or str(props.get("stack") or "")
+
 
 class Handler:
     """Base: a record with no API writes (subclasses override what they do)."""

@@ -110,7 +110,7 @@ class RosterHandler(Handler):
     async def delete(self, ctx: Context, id_: str, props: dict[str, Any]) -> None:
         """The first step of ``pulumi destroy`` (the Roster depends on every seat and team, so it is
         deleted before them): refuse, before any revocation, a destroy the guard does not allow."""
-        settings = await ctx.run(ctx.session.settings, str(props.get("stack") or ""))
+        settings = await ctx.run(ctx.session.settings, ctx.stack(props))
         roster = RosterState.from_props(props)
         if settings.on_delete is OnDelete.FORGET or roster is None:
             return

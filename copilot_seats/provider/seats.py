@@ -93,7 +93,7 @@ class SeatHandler(Handler):
         return {"organization": org, "login": login, "granted_directly": direct}, {"organization": org, "login": login}
 
     async def delete(self, ctx: Context, id_: str, props: dict[str, Any]) -> None:
-        if await ctx.run(ctx.session.delete_forgets, str(props.get("stack") or "")):
+        if await ctx.run(ctx.session.delete_forgets, ctx.stack(props)):
             return
         login = str(props["login"])
         failures = await ctx.batcher.write("revoke_users", str(props["organization"]), [login])
@@ -136,7 +136,7 @@ class TeamGrantHandler(Handler):
         return {"organization": org, "team": slug}, {"organization": org, "team": slug}
 
     async def delete(self, ctx: Context, id_: str, props: dict[str, Any]) -> None:
-        if await ctx.run(ctx.session.delete_forgets, str(props.get("stack") or "")):
+        if await ctx.run(ctx.session.delete_forgets, ctx.stack(props)):
             return
         slug = str(props["team"])
         failures = await ctx.batcher.write("revoke_teams", str(props["organization"]), [slug])

@@ -109,7 +109,10 @@ def _aliases(key: str, *spellings: str | None) -> tuple[str, ...]:
 def build_stack(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, options: RunOptions) -> StackModel:
     """Translate the spec and the live snapshot into resource inputs and stack outputs."""
     settings = options.settings
+    # seats and teams carry only their org: the provider knows the stack and the API root from its
+    # own inputs (fewer properties per seat: registration and checkpoints stay lean at 10,000)
     common = {"organization": spec.organization, "stack": options.stack, "api_url": options.api_url}
+    where = {"organization": spec.organization}
     declared_teams = spec.team_keys
     cmp = compare(spec, snapshot, now, settings.stale_days, settings.grace_days)
     standings = {row.key: row.standing for row in cmp.rows}
@@ -119,7 +122,7 @@ def build_stack(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, options: 
         seat = snapshot.seats.get(user.key)
         repair = seat_repair(seat, declared_teams)
         seats.append(Declared(user.key, {
-            **common, "login": user.login, **_metadata(user), **observed_fields(seat),
+            **where, "login": user.login, **_metadata(user), **observed_fields(seat),
             "standing": standings[user.key].value,
             "via_declared_team": bool(seat and active(seat) and seat.assigning_team in declared_teams),
             "repair": repair.reason if repair else None,
@@ -137,7 +140,7 @@ def build_stack(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, options: 
     for team in spec.teams:
         repair = team_repair(team.key, snapshot.seats.values())
         teams.append(Declared(team.key, {
-            **common, "team": team.slug, **_metadata(team), "live_seats": live_seats.get(team.key, 0),
+            **where, "team": team.slug, **_metadata(team), "live_seats": live_seats.get(team.key, 0),
             "standing": by_team[team.key].value,
             "members": sorted(members.get(team.key, []), key=lambda m: str(m["login"]).casefold()),
             "repair": repair.reason if repair else None,

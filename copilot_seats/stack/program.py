@@ -17,7 +17,7 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 
@@ -29,10 +29,27 @@ from copilot_seats.github.api import CopilotClient
 from copilot_seats.github.credentials import base_url_from, check_token
 from copilot_seats.github.live import fetch_snapshot
 from copilot_seats.redact import scrub
-from copilot_seats.stack.model import RunOptions, StackModel, build_stack
-from copilot_seats.stack.resources import Organization, Roster, Seat, TeamGrant, copilot_provider, resource_options
+from copilot_seats.stack.model import Declared, RunOptions, StackModel, build_stack
+from copilot_seats.stack.resources import (
+    CopilotResource,
+    Organization,
+    Roster,
+    Seat,
+    TeamGrant,
+    copilot_provider,
+    resource_options,
+)
 
 __all__ = ["main"]
+
+
+R = TypeVar("R", bound=CopilotResource)
+
+
+def _declare(cls: type[R], declared: Declared, provider: pulumi.ProviderResource,
+             depends_on: list[pulumi.Resource] | None = None) -> R:
+    return cls(declared.name, declared.props,
+               resource_options(cls.rtype, declared.name, declared.aliases, provider, depends_on or []))
 
 
 def _export(model: StackModel, roster: Roster, run_id: str) -> None:
@@ -133,15 +150,10 @@ def _main() -> None:
 
     _warn_about_checkpoints(len(model.seats) + len(model.teams))
     provider = copilot_provider(options.api_url)
-    org = Organization(model.organization.name, model.organization.props,
-                       resource_options(Organization.rtype, model.organization.aliases, provider))
+    org = _declare(Organization, model.organization, provider)
     children: list[pulumi.Resource] = [org]
-    for team in model.teams:
-        children.append(TeamGrant(team.name, team.props,
-                                  resource_options(TeamGrant.rtype, team.aliases, provider, [org])))
-    for seat in model.seats:
-        children.append(Seat(seat.name, seat.props, resource_options(Seat.rtype, seat.aliases, provider, [org])))
+    children += [_declare(TeamGrant, team, provider, [org]) for team in model.teams]
+    children += [_declare(Seat, seat, provider, [org]) for seat in model.seats]
     assert model.roster is not None
-    roster = Roster(model.roster.name, model.roster.props,
-                    resource_options(Roster.rtype, model.roster.aliases, provider, children))
+    roster = _declare(Roster, model.roster, provider, children)
     _export(model, roster, run_id)

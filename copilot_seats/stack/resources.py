@@ -39,12 +39,16 @@ def copilot_provider(base_url: str | None) -> pulumi.ProviderResource:
                                    pulumi.ResourceOptions(aliases=aliases))
 
 
-def resource_options(rtype: ResourceType, former_names: Sequence[str], provider: pulumi.ProviderResource,
+def resource_options(rtype: ResourceType, name: str, former_names: Sequence[str], provider: pulumi.ProviderResource,
                      depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
-    """Options of one resource: the provider, dependencies, and every name/type it had before."""
-    aliases: list[pulumi.Input[str] | pulumi.Alias] = [pulumi.Alias(type_=rtype.legacy_token)]
-    for name in former_names:
-        aliases += [pulumi.Alias(name=name), pulumi.Alias(name=name, type_=rtype.legacy_token)]
+    """Options of one resource: the provider, dependencies, and every name/type it had before.
+
+    The aliases are whole URNs (our resources have no parent), not ``pulumi.Alias`` specs the
+    SDK would resolve through Outputs one by one: at 10,000 seats that is measurable."""
+    prefix = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::"
+    aliases: list[pulumi.Input[str] | pulumi.Alias] = [f"{prefix}{rtype.legacy_token}::{name}"]
+    for former in former_names:
+        aliases += [f"{prefix}{rtype.token}::{former}", f"{prefix}{rtype.legacy_token}::{former}"]
     return pulumi.ResourceOptions(provider=provider, depends_on=list(depends_on), aliases=aliases)
 
 

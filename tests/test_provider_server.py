@@ -294,6 +294,17 @@ def test_concurrent_creates_are_coalesced_into_few_requests(
     assert len(sim.state.org("acme").seats) == 250
 
 
+def test_thousands_of_concurrent_calls_are_all_served(stub: Stub) -> None:
+    """A destroy sends every seat's Delete at once; gRPC core's default pending-request limits
+    (3,000 hard) cancelled ~2,300 of 5,000 before our code saw them."""
+    revocation = "copilot:index:Revocation"
+    calls = [stub.Delete.future(provider_pb2.DeleteRequest(
+        id=f"acme/{i}", urn=urn(revocation, f"r{i}"), type=revocation, properties=struct({"organization": "acme"})))
+        for i in range(5000)]
+    failed = [call.exception(timeout=60) for call in calls]
+    assert [e for e in failed if e is not None] == []
+
+
 # -- the executable -------------------------------------------------------------------------------
 
 def test_the_plugin_executable_announces_its_port_and_serves(simulator: RunningSimulator, tmp_path: Path) -> None:

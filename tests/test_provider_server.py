@@ -95,8 +95,11 @@ def stub(monkeypatch: pytest.MonkeyPatch, settings: dict[str, dict[str, str]]) -
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{ports.get(timeout=10)}")
-    yield Stub(channel)
+    port = ports.get(timeout=10)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    served = Stub(channel)
+    served.port = port  # for tests that need their own (asyncio) channel
+    yield served
     channel.close()
     loop.call_soon_threadsafe(task[0].cancel)
     thread.join(timeout=10)
@@ -295,14 +298,27 @@ def test_concurrent_creates_are_coalesced_into_few_requests(
 
 
 def test_thousands_of_concurrent_calls_are_all_served(stub: Stub) -> None:
-    """A destroy sends every seat's Delete at once; gRPC core's default pending-request limits
-    (3,000 hard) cancelled ~2,300 of 5,000 before our code saw them."""
+    """A destroy sends every seat's Delete at once, as the engine's Go client does (an asyncio
+    channel here: the sync client queues calls itself); gRPC core's default pending-request
+    limits (3,000 hard) cancelled ~2,300 of 5,000 before our code saw them."""
     revocation = "copilot:index:Revocation"
-    calls = [stub.Delete.future(provider_pb2.DeleteRequest(
-        id=f"acme/{i}", urn=urn(revocation, f"r{i}"), type=revocation, properties=struct({"organization": "acme"})))
-        for i in range(5000)]
-    failed = [call.exception(timeout=60) for call in calls]
-    assert [e for e in failed if e is not None] == []
+
+    async def delete_all() -> list[grpc.StatusCode | None]:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{stub.port}") as channel:
+            client = provider_pb2_grpc.ResourceProviderStub(channel)
+
+            async def one(i: int) -> grpc.StatusCode | None:
+                try:
+                    await client.Delete(provider_pb2.DeleteRequest(
+                        id=f"acme/{i}", urn=urn(revocation, f"r{i}"), type=revocation,
+                        properties=struct({"organization": "acme"})))
+                except grpc.aio.AioRpcError as err:
+                    return err.code()
+                return None
+
+            return await asyncio.gather(*(one(i) for i in range(5000)))
+
+    assert [code for code in asyncio.run(delete_all()) if code is not None] == []
 
 
 # -- the executable -------------------------------------------------------------------------------

@@ -227,7 +227,8 @@ def test_team_create_update_and_delete(simulator: RunningSimulator, ctx: Context
     assert written(simulator, "POST", "selected_teams") == [["Platform"]]
     run(TeamGrantHandler().update(ctx, id_, props, {**props, "owner": "new"}))  # metadata: no write
     run(TeamGrantHandler().update(ctx, id_, props, {**props, "repair_kind": "re-grant"}))
-    assert written(simulator, "POST", "selected_teams") == [["Platform"], ["Platform"]]
+    # the same process granted it already (one engine operation): its outcome, no second request
+    assert written(simulator, "POST", "selected_teams") == [["Platform"]]
     run(TeamGrantHandler().delete(ctx, id_, props))
     assert written(simulator, "DELETE", "selected_teams") == [["Platform"]]
     assert seats(simulator)["carol"]["pending_cancellation_date"] is not None
@@ -402,10 +403,13 @@ def test_roster_stops_when_revealed_seats_exceed_the_guard(simulator: RunningSim
     assert written(simulator, "DELETE", "selected_teams") == []
 
 
-def test_roster_in_additive_mode_or_without_a_plan_writes_nothing(simulator: RunningSimulator, ctx: Context) -> None:
-    run(RosterHandler().create(ctx, roster(["alice"], ["bob"], mode="additive")))
+def test_roster_in_additive_mode_revokes_only_the_planned_removals(simulator: RunningSimulator, ctx: Context) -> None:
     run(RosterHandler().update(ctx, "acme/roster", {}, roster(["alice"], [])))
     assert simulator.writes == []
+    run(RosterHandler().create(ctx, roster(["alice"], ["bob"], mode="additive")))  # bob's entry was removed
+    assert [(w.method, w.body) for w in simulator.writes] == [("DELETE", {"selected_usernames": ["bob"]})]
+    run(SeatHandler().delete(ctx, "acme/bob", acme("bob")))  # his delete finds the outcome: no request
+    assert len(simulator.writes) == 1
 
 
 def destroy_props(users: list[str]) -> dict[str, Any]:
@@ -427,7 +431,14 @@ def test_destroy_within_the_guard_passes(simulator: RunningSimulator, make_ctx: 
                                          settings: dict[str, str]) -> None:
     ctx = make_ctx({"dev": {"maxRemovalFraction": "0", **settings}})
     run(RosterHandler().delete(ctx, "acme/roster", destroy_props(["alice", "bob", "newbie"])))
-    assert simulator.writes == []  # the Roster's delete only judges; the seats' deletes revoke
+    if settings.get("onDelete") == "forget":
+        assert simulator.writes == []
+        return
+    # allowed: one batch for every managed seat; each seat's delete then sends nothing
+    assert [w.body for w in simulator.writes] == [{"selected_usernames": ["alice", "bob", "newbie"]}]
+    for login in ("alice", "bob", "newbie"):
+        run(SeatHandler().delete(ctx, f"acme/{login}", acme(login)))
+    assert len(simulator.writes) == 1
 
 
 def test_destroy_counts_seats_through_declared_teams(make_ctx: Callable[..., Context]) -> None:

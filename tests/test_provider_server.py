@@ -297,6 +297,33 @@ def test_concurrent_creates_are_coalesced_into_few_requests(
     assert len(sim.state.org("acme").seats) == 250
 
 
+def test_planned_grants_go_out_in_one_batch_even_when_the_engine_sends_creates_one_by_one(
+        stub: Stub, make_simulator: Callable[..., RunningSimulator]) -> None:
+    """Current engines run at most 4 x CPUs steps at once, so coalescing concurrent calls alone
+    would send a request per few seats: the Organization's check announces the run's grants and
+    the first Seat create sends them all."""
+    logins = [f"user{i:03d}" for i in range(250)]
+    sim = make_simulator({"organizations": [{"login": "acme", "seat_management_setting": "assign_selected",
+                                             "members": logins[:-1], "seats": []}]})  # user249: no member
+    configure(stub, sim)
+    org = "copilot:index:Organization"
+    checked = stub.Check(provider_pb2.CheckRequest(urn=urn(org, "organization"), type=org, news=struct(
+        {"organization": "acme", "grants": {"users": logins, "teams": []}})))
+    assert list(checked.failures) == []
+    refused = []
+    for login in logins:  # sequential, like an engine with --parallel 1
+        try:
+            stub.Create(provider_pb2.CreateRequest(urn=urn(SEAT, login), type=SEAT,
+                                                   properties=struct(seat(login, repair_kind="grant"))))
+        except grpc.RpcError as err:
+            refused.append((login, err.details()))
+    assert [login for login, _ in refused] == ["user249"] and "user249" in refused[0][1]
+    assert len(sim.state.org("acme").seats) == 249
+    posts = [w for w in sim.writes if w.method == "POST"]
+    assert len(posts) <= 3 + 2 * 7  # 100/100/50, and two halves per level (log2 100 < 7) to find the refused login
+    assert sum(len(w.body["selected_usernames"]) for w in posts if w.status < 300) == 249
+
+
 def test_thousands_of_concurrent_calls_are_all_served(stub: Stub) -> None:
     """A destroy sends every seat's Delete at once, as the engine's Go client does (an asyncio
     channel here: the sync client queues calls itself); gRPC core's default pending-request

@@ -166,7 +166,8 @@ ORGANIZATION: Final = ResourceType(
               Field("live_seats", "number", "Seats GitHub lists."),
               Field("declared_seats", "number", "Users seats.yaml declares."),
               _s("estimated_monthly_cost", "Listed seats times the seat price."),
-              Field("authoritative_revocations", "number", "Seats outside seats.yaml this run would revoke.")),
+              Field("authoritative_revocations", "number", "Seats outside seats.yaml this run would revoke."),
+              Field("grants", "object", "Planned grants (users, teams): sent in one batch by the provider.")),
 )
 ROSTER: Final = ResourceType(
     "Roster", "The managed set, recorded after every grant; authoritative revocations; the destroy guard.",

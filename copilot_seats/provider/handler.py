@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from copilot_seats.errors import CopilotSeatsError
+from copilot_seats.errors import ApiError, CopilotSeatsError
 from copilot_seats.provider.batching import WriteBatcher
 from copilot_seats.provider.contract import ResourceType
 from copilot_seats.provider.session import Failures, Session
@@ -44,10 +44,41 @@ def raise_failures(action: str, failures: Failures, names: Iterable[str]) -> Non
 
 @dataclass
 class Context:
-    """The provider process's session and write batcher."""
+    """The provider process's session, write batcher, and this operation's planned writes.
+
+    Why plans: batching concurrent calls needs concurrency, and current engines run at most
+    4 x CPUs steps at once (v3.78 is unbounded). So the Organization's check records the run's
+    planned grants; the first Seat create that needs one sends them all (in requests of 100)
+    and every Seat reads its own login's outcome. Revocations are batched the same way by the
+    Roster (its update runs before any delete; its delete is the first step of a destroy).
+    """
 
     session: Session
     batcher: WriteBatcher
+    plans: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    _sent: dict[tuple[str, str], asyncio.Future[Failures]] = field(default_factory=dict)
+
+    def plan(self, op: str, org: str, names: Iterable[str]) -> None:
+        """Record that this run will apply ``op`` to ``names`` (nothing is sent yet)."""
+        self.plans[(op, org.casefold())] = {str(n).casefold(): str(n) for n in names}
+
+    async def write_one(self, op: str, org: str, name: str) -> ApiError | None:
+        """One resource's write, and GitHub's refusal if any: already applied in this process
+        (by a batch) -> that outcome; planned -> the plan's one batch; else batched with
+        concurrent calls."""
+        known, error = self.session.outcome(op, org, name)
+        if known:
+            return error
+        key = (op, org.casefold())
+        planned = self.plans.get(key) or {}
+        if name.casefold() in planned:
+            sent = self._sent.get(key)
+            if sent is None:
+                sent = asyncio.ensure_future(self.batcher.write(op, org, list(planned.values())))
+                self._sent[key] = sent
+            failures = await asyncio.shield(sent)
+            return failures.get(planned[name.casefold()])
+        return (await self.batcher.write(op, org, [name])).get(name)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(fn, *args)
@@ -69,6 +100,10 @@ class Handler:
 
     def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         """The properties whose change is an update (empty: no change). Nothing is ever replaced."""
+        return []
+
+    def planned_writes(self, inputs: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+        """Writes this run will make, announced by the checked inputs: (operation, org, names)."""
         return []
 
     async def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:

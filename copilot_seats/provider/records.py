@@ -73,6 +73,14 @@ class OrganizationHandler(Handler):
         failures = [] if verdict.ok else [("mass_removal_guard", verdict.message)]
         return {**news, "revoking": plan.to_props()}, failures
 
+    def planned_writes(self, inputs: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+        """The grants the program planned (absent or pending seats, teams without seats): sent in
+        one batch when the first of their resources is created or updated."""
+        grants = inputs.get("grants") or {}
+        org = str(inputs.get("organization") or "")
+        return [("grant_users", org, [str(n) for n in grants.get("users") or []]),
+                ("grant_teams", org, [str(n) for n in grants.get("teams") or []])]
+
     async def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return key(props["organization"]), {"organization": props["organization"]}
 
@@ -100,12 +108,26 @@ class RosterHandler(Handler):
         return changed
 
     async def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        await self._revoke_planned(ctx, props)
         await self._revoke_outside(ctx, props)
         return f"{key(props['organization'])}/roster", self._record(props)
 
     async def update(self, ctx: Context, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        await self._revoke_planned(ctx, news)
         await self._revoke_outside(ctx, news)
         return self._record(news)
+
+    @staticmethod
+    async def _revoke_planned(ctx: Context, props: dict[str, Any]) -> None:
+        """This run's revocations (removed entries, and in authoritative mode seats outside
+        seats.yaml) in batches, before the deletes of removed entries, which then find their
+        outcome and send nothing. A refusal fails the resource it belongs to, not the Roster."""
+        org = str(props["organization"])
+        revoking = props.get("revoking") or {}
+        if revoking.get("teams"):
+            await ctx.batcher.write("revoke_teams", org, sorted(str(t) for t in revoking["teams"]))
+        if revoking.get("users"):
+            await ctx.batcher.write("revoke_users", org, sorted(str(u) for u in revoking["users"]))
 
     async def delete(self, ctx: Context, id_: str, props: dict[str, Any]) -> None:
         """The first step of ``pulumi destroy`` (the Roster depends on every seat and team, so it is
@@ -119,6 +141,11 @@ class RosterHandler(Handler):
         verdict = guard_verdict(plan, roster, roster, settings, action="destroy")
         if not verdict.ok:
             raise ProviderError(verdict.message + " Nothing was revoked.")
+        # allowed: revoke in batches now; each seat's and team's delete then finds its outcome
+        if plan.teams:
+            await ctx.batcher.write("revoke_teams", roster.organization, sorted(plan.teams))
+        if plan.users:
+            await ctx.batcher.write("revoke_users", roster.organization, sorted(plan.users))
 
     @staticmethod
     def _record(props: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from copilot_seats.errors import ApiError
 from copilot_seats.provider.contract import SEAT, TEAM
 from copilot_seats.provider.handler import Context, Handler, ProviderError, key, raise_failures
 
@@ -43,6 +44,11 @@ def remember_activity(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, A
                   olds.get("remembered_last_activity_at"), olds.get("last_activity_at")]
     known = [c for c in candidates if isinstance(c, str) and c]
     return {**news, "remembered_last_activity_at": max(known) if known else None}
+
+
+def _refused(action: str, name: str, error: ApiError | None) -> None:
+    if error is not None:
+        raise_failures(action, {name: error}, [name])
 
 
 def _split_id(id_: str, shape: str) -> list[str]:
@@ -96,14 +102,12 @@ class SeatHandler(Handler):
         if await ctx.run(ctx.session.delete_forgets, ctx.stack(props)):
             return
         login = str(props["login"])
-        failures = await ctx.batcher.write("revoke_users", str(props["organization"]), [login])
-        raise_failures("revoke the seat of", failures, [login])
+        _refused("revoke the seat of", login, await ctx.write_one("revoke_users", str(props["organization"]), login))
 
     @staticmethod
     async def _grant(ctx: Context, props: dict[str, Any]) -> None:
         login = str(props["login"])
-        failures = await ctx.batcher.write("grant_users", str(props["organization"]), [login])
-        raise_failures("grant a seat to", failures, [login])
+        _refused("grant a seat to", login, await ctx.write_one("grant_users", str(props["organization"]), login))
 
 
 class TeamGrantHandler(Handler):
@@ -139,11 +143,10 @@ class TeamGrantHandler(Handler):
         if await ctx.run(ctx.session.delete_forgets, ctx.stack(props)):
             return
         slug = str(props["team"])
-        failures = await ctx.batcher.write("revoke_teams", str(props["organization"]), [slug])
-        raise_failures("revoke the seats of team", failures, [slug])
+        refusal = await ctx.write_one("revoke_teams", str(props["organization"]), slug)
+        _refused("revoke the seats of team", slug, refusal)
 
     @staticmethod
     async def _grant(ctx: Context, props: dict[str, Any]) -> None:
         slug = str(props["team"])
-        failures = await ctx.batcher.write("grant_teams", str(props["organization"]), [slug])
-        raise_failures("grant seats to team", failures, [slug])
+        _refused("grant seats to team", slug, await ctx.write_one("grant_teams", str(props["organization"]), slug))

@@ -170,6 +170,9 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
         async def check() -> provider_pb2.CheckResponse:
             handler = self._handler(request.type, request.urn)
             inputs, failures = handler.check(_props(request.olds), _props(request.news))
+            if not failures:
+                for op, org, names in handler.planned_writes(inputs):
+                    self.context.plan(op, org, names)
             return provider_pb2.CheckResponse(inputs=_struct(inputs), failures=[
                 provider_pb2.CheckFailure(property=p, reason=r) for p, r in failures])
 

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from copilot_seats import defaults
 from copilot_seats.decisions.run_settings import OnDelete, RunSettings, parse_settings
@@ -106,6 +106,7 @@ class Session:
         self._snapshots: dict[str, LiveSnapshot] = {}
         self._settings: dict[str, RunSettings] = {}
         self._revoked: set[tuple[str, str]] = set()
+        self._outcomes: dict[tuple[str, str, str], ApiError | None] = {}
         self._last_write = 0.0
         self.writes = 0
 
@@ -209,20 +210,42 @@ class Session:
             failures.update(self._narrow(op, org, part, part_error, ok))
         return failures
 
+    _OPPOSITE: Final = {"grant_users": "revoke_users", "revoke_users": "grant_users",
+                        "grant_teams": "revoke_teams", "revoke_teams": "grant_teams"}
+
+    def outcome(self, op: str, org: str, name: str) -> tuple[bool, ApiError | None]:
+        """Whether ``op`` was already applied to ``name`` in this process, and GitHub's refusal if
+        it was refused: a seat the Roster revoked in its batch needs no request of its own."""
+        with self._lock:
+            found = (op, org.casefold(), name.casefold())
+            return (found in self._outcomes, self._outcomes.get(found))
+
+    def _record(self, op: str, org: str, names: Sequence[str], failures: Failures) -> Failures:
+        with self._lock:
+            for name in names:
+                self._outcomes[(op, org.casefold(), name.casefold())] = failures.get(name)
+                self._outcomes.pop((self._OPPOSITE[op], org.casefold(), name.casefold()), None)
+        return failures
+
     def grant_users(self, org: str, logins: Sequence[str]) -> Failures:
         """Grant direct seats; granting a held or pending seat succeeds (it restores it)."""
         failures = self._split("add_users", org, logins, lambda _e: False)
         with self._lock:
             self._revoked.difference_update((org.casefold(), n.casefold()) for n in logins if n not in failures)
-        return failures
+        return self._record("grant_users", org, logins, failures)
 
     def grant_teams(self, org: str, slugs: Sequence[str]) -> Failures:
         """Grant seats to every member of the teams."""
-        return self._split("add_teams", org, slugs, lambda _e: False)
+        return self._record("grant_teams", org, slugs, self._split("add_teams", org, slugs, lambda _e: False))
 
     def revoke_teams(self, org: str, slugs: Sequence[str]) -> Failures:
-        """Cancel the seats granted through the teams; an already-cancelled or deleted team succeeds."""
-        return self._split("remove_teams", org, slugs, lambda e: isinstance(e, NotFoundError))
+        """Cancel the seats granted through the teams, at most once per operation; an
+        already-cancelled or deleted team succeeds."""
+        todo = [s for s in slugs if self.outcome("revoke_teams", org, s) != (True, None)]
+        if not todo:
+            return {}
+        failures = self._split("remove_teams", org, todo, lambda e: isinstance(e, NotFoundError))
+        return self._record("revoke_teams", org, todo, failures)
 
     def revoke_users(self, org: str, logins: Sequence[str]) -> Failures:
         """Cancel the *direct* grant of each login (GitHub's O6), at most once per operation.
@@ -244,7 +267,7 @@ class Session:
                     kept.add(login)
         with self._lock:
             self._revoked.update((org.casefold(), n.casefold()) for n in todo if n not in failures and n not in kept)
-        return failures
+        return self._record("revoke_users", org, todo, failures)
 
     def _kept_by_team(self, org: str, login: str, error: ApiError, failures: Failures) -> bool:
         """After a 422 for one login: fine when the seat is gone, pending, or held through a team

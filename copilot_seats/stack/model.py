@@ -72,6 +72,10 @@ class StackModel:
     unmanaged_count: int = 0
 
 
+_ALWAYS = ("grant", "re-grant")
+"""Repair kinds that grant whatever the stack recorded (see provider.seats.needs_grant)."""
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
@@ -181,6 +185,10 @@ def build_stack(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, options: 
         "declared_seats": len(spec.users),
         "estimated_monthly_cost": str(cost),
         "authoritative_revocations": planned.seat_count if planned else 0,
+        # the repairs that always grant (absent or pending seats, teams without seats): the
+        # provider sends them in one batch (docs/provider.md); grant-direct stays per seat
+        "grants": {"users": sorted(d.props["login"] for d in seats if d.props["repair_kind"] in _ALWAYS),
+                   "teams": sorted(d.props["team"] for d in teams if d.props["repair_kind"] in _ALWAYS)},
         "revoking": None,  # filled in by the provider's check, which knows the last applied roster
     }
     roster_props = {**common, **guard, "revoke": planned.to_props() if planned else None,

@@ -18,7 +18,10 @@ the engine see the same names the program sends and the pack reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from copilot_seats.github.live import LiveSeat
 
 __all__ = [
     "ALL_TYPES",
@@ -32,6 +35,7 @@ __all__ = [
     "Field",
     "ResourceType",
     "by_token",
+    "observed_fields",
     "schema",
 ]
 
@@ -181,6 +185,25 @@ REVOCATION: Final = ResourceType(
     desired=(*_WHERE, _s("login", "GitHub login.")),
 )
 ALL_TYPES: Final = (SEAT, TEAM, ORGANIZATION, ROSTER, REVOCATION)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def observed_fields(seat: LiveSeat | None) -> dict[str, Any]:
+    """A seat's observed fields (those of :data:`SEAT` the listing gives), as JSON values: the
+    program sends them as inputs, the provider's ``read`` (refresh, import) reports them."""
+    return {
+        "live": seat is not None,
+        "assigning_team": seat.assigning_team if seat else None,
+        "last_activity_at": _iso(seat.last_activity_at) if seat else None,
+        "last_activity_editor": seat.last_activity_editor if seat else None,
+        "last_authenticated_at": _iso(seat.last_authenticated_at) if seat else None,
+        "created_at": _iso(seat.created_at) if seat else None,
+        "pending_cancellation_date": _iso(seat.pending_cancellation_date) if seat else None,
+        "plan_type": seat.plan_type if seat else None,
+    }
 
 
 def by_token(token: str) -> ResourceType | None:

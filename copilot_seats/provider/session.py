@@ -37,8 +37,8 @@ from copilot_seats.errors import ApiError, ConfigError, CredentialsError, NotFou
 from copilot_seats.github.api import CopilotClient, WriteResult
 from copilot_seats.github.credentials import base_url_from, check_token, token_from_stack_config
 from copilot_seats.github.live import LiveSnapshot, fetch_snapshot
-from copilot_seats.stack.config import read_project_config
-from copilot_seats.stack.model import observed_fields
+from copilot_seats.provider import contract
+from copilot_seats.provider.stack_config import read_project_config
 
 __all__ = ["Failures", "ProviderConfig", "Session"]
 
@@ -145,7 +145,7 @@ class Session:
     def observe_user(self, org: str, login: str) -> dict[str, Any] | None:
         """Observations for a user, or None when the seat is gone or pending cancellation."""
         seat = self.snapshot(org).seats.get(login.casefold())
-        return observed_fields(seat) if active(seat) else None
+        return contract.observed_fields(seat) if active(seat) else None
 
     def observe_team(self, org: str, slug: str) -> dict[str, Any] | None:
         """How many active seats come through the team; None when there are none."""

@@ -22,10 +22,12 @@ from copilot_seats.decisions.planning import Roster, authoritative_revocations, 
 from copilot_seats.decisions.run_settings import RunSettings
 from copilot_seats.decisions.seat_state import Standing, active, team_standings
 from copilot_seats.desired.spec import Grant, Mode, SeatSpec
-from copilot_seats.github.live import LiveSeat, LiveSnapshot
+from copilot_seats.github.live import LiveSnapshot
+from copilot_seats.provider.contract import observed_fields
 
 __all__ = ["ORGANIZATION_NAME", "ROSTER_NAME", "Declared", "RunOptions", "StackModel", "build_stack",
            "observed_fields"]
+
 
 ORGANIZATION_NAME = "organization"
 """Resource name of the Organization record: fixed, so renaming or switching the org (or
@@ -74,24 +76,6 @@ class StackModel:
 
 _ALWAYS = ("grant", "re-grant")
 """Repair kinds that grant whatever the stack recorded (see provider.seats.needs_grant)."""
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def observed_fields(seat: LiveSeat | None) -> dict[str, Any]:
-    """The observation inputs of a seat resource (contract.SEAT.observed), as JSON-able values."""
-    return {
-        "live": seat is not None,
-        "assigning_team": seat.assigning_team if seat else None,
-        "last_activity_at": _iso(seat.last_activity_at) if seat else None,
-        "last_activity_editor": seat.last_activity_editor if seat else None,
-        "last_authenticated_at": _iso(seat.last_authenticated_at) if seat else None,
-        "created_at": _iso(seat.created_at) if seat else None,
-        "pending_cancellation_date": _iso(seat.pending_cancellation_date) if seat else None,
-        "plan_type": seat.plan_type if seat else None,
-    }
 
 
 def _metadata(grant: Grant) -> dict[str, Any]:

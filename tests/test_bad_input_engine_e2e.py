@@ -179,8 +179,8 @@ def test_finding_8_kill_9_of_up_recovers_as_documented_and_the_provider_exits(
         while sim.state.faults and time.monotonic() < deadline:  # the grant is in flight
             time.sleep(0.2)
         assert not sim.state.faults, "up never reached the grant"
-        providers = [pid for pid, cmd in _processes_of(ws).items() if "pulumi.dynamic" in cmd]
-        assert providers, "no dynamic provider process while creating"
+        providers = [pid for pid, cmd in _processes_of(ws).items() if "pulumi-resource-copilot" in cmd]
+        assert providers, "no copilot provider process while creating"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10

@@ -21,7 +21,11 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 VERSION = "0.0.1"
-_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
+# the same server options as the copilot provider (copilot_seats/provider/server.py): without
+# raised pending-request limits gRPC core cancels a destroy's deletes beyond 3,000 in flight
+_OPTIONS = [("grpc.server.max_pending_requests", 1_000_000),
+            ("grpc.server.max_pending_requests_hard_limit", 1_000_000),
+            ("grpc.max_receive_message_length", 400 * 1024 * 1024),
             ("grpc.max_send_message_length", 400 * 1024 * 1024)]
 
 

@@ -48,7 +48,13 @@ R = TypeVar("R", bound=CopilotResource)
 
 def _declare(cls: type[R], declared: Declared, provider: pulumi.ProviderResource,
              depends_on: list[pulumi.Resource] | None = None) -> R:
-    return cls(declared.name, declared.props,
+    """Register one resource. Seats and teams leave out their null fields (a missing field reads
+    as null everywhere: provider, pack, PR comment): the SDK keeps an Output per property, and at
+    10,000 seats the program's memory and registration time grow with their number."""
+    props = declared.props
+    if cls in (Seat, TeamGrant):
+        props = {k: v for k, v in props.items() if v is not None}
+    return cls(declared.name, props,
                resource_options(cls.rtype, declared.name, declared.aliases, provider, depends_on or []))
 
 

@@ -26,6 +26,7 @@ import click
 import pytest
 import yaml
 
+from copilot_seats import defaults
 from copilot_seats.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -156,7 +157,10 @@ def test_pull_request_workflow_validates_previews_with_the_pack_and_comments() -
 def test_push_to_main_runs_up_one_at_a_time() -> None:
     workflow = load_workflow(APPLY)
     assert workflow["on"]["push"]["branches"] == ["main"] and "seats.yaml" in workflow["on"]["push"]["paths"]
-    assert "pulumi up --yes --policy-pack policies --non-interactive --message $MESSAGE" in _lines(APPLY)
+    assert "pulumi up --yes --skip-preview --policy-pack policies --non-interactive --message $MESSAGE" in _lines(APPLY)
+    # final-only checkpoints (linear applies at 10,000 seats); experimental mode would make a previewed
+    # `up` follow its preview's plan, which live activity dates break: hence --skip-preview above
+    assert {k: workflow["env"][k] for k in defaults.FINAL_ONLY_CHECKPOINTS} == defaults.FINAL_ONLY_CHECKPOINTS
     steps = _jobs(workflow)["up"]["steps"]
     apply = next(s for s in steps if s.get("name") == "Apply")
     assert apply["env"]["MESSAGE"] == "${{ steps.pr.outputs.message }}", "every apply records its pull request"

@@ -126,3 +126,21 @@ def test_team_grant_lists_its_members_activity_for_the_stale_rule() -> None:
     team = by_name(build_stack(spec(), LIVE, NOW, RunOptions()).teams)["ml"]
     assert [m["login"] for m in team["members"]] == ["dave"]
     assert team["members"][0]["created_at"] == "2025-01-01T00:00:00Z"
+
+
+def test_every_property_the_program_sends_is_in_the_providers_contract_and_back() -> None:
+    """One contract: build_stack sends exactly the fields copilot_seats.provider.contract declares
+    for each type (desired + observed), and the provider's check adds only what it declares."""
+    from copilot_seats.provider.contract import ORGANIZATION, ROSTER, SEAT, TEAM, ResourceType
+
+    model = build_stack(spec(Mode.AUTHORITATIVE), LIVE, NOW, RunOptions(stack="dev", run_id="r1"))
+    sent: list[tuple[ResourceType, dict[str, Any]]] = [(ORGANIZATION, model.organization.props)]
+    sent += [(SEAT, d.props) for d in model.seats] + [(TEAM, d.props) for d in model.teams]
+    assert model.roster is not None
+    sent.append((ROSTER, model.roster.props))
+    for rtype, props in sent:
+        declared = set(rtype.desired_names) | rtype.observed_names
+        assert set(props) <= declared, (rtype.name, sorted(set(props) - declared))
+        checked_only = {"remembered_last_activity_at"} if rtype is SEAT else set()
+        assert declared - set(props) <= checked_only | {f.name for f in rtype.outputs}, (
+            rtype.name, sorted(declared - set(props)))

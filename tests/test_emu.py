@@ -113,7 +113,7 @@ def test_an_emu_org_previews_and_applies_on_the_engine(make_simulator: Callable[
     preview = ws.preview("--json", policy_pack=None)
     assert preview.returncode == 0, preview
     ops = {s["urn"].split("::")[-1]: s["op"] for s in json.loads(preview.stdout)["steps"]
-           if s["op"] != "same" and s["urn"].split("::")[-2].endswith(("copilot:Seat", "copilot:TeamGrant"))}
+           if s["op"] != "same" and s["urn"].split("::")[-2] in ("copilot:index:Seat", "copilot:index:TeamGrant")}
     assert ops == {"frank_acme": "create"}
     up = ws.up(policy_pack="policies")
     assert up.returncode == 0, up

@@ -261,7 +261,9 @@ def test_interrupted_up_converges_on_the_next_up(
         time.sleep(0.05)
     proc.send_signal(sig)
     proc.wait(timeout=120)
-    assert 0 < granted() < len(many)
+    assert granted() > 0
+    if sig == signal.SIGKILL:  # ctrl-c lets in-flight steps finish, and they await the run's whole planned batch
+        assert granted() < len(many)
     sim.state.faults.clear()
     if sig == signal.SIGKILL:
         # A killed CLI cannot release its lock; Pulumi's documented recovery for a DIY backend is to

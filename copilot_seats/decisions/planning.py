@@ -30,11 +30,13 @@ from copilot_seats.decisions.seat_state import Held, active, held
 from copilot_seats.github.live import LiveSeat, LiveSnapshot
 
 __all__ = [
+    "Approval",
     "GuardVerdict",
     "LiveView",
     "Repair",
     "RevocationPlan",
     "Roster",
+    "approve",
     "authoritative_revocations",
     "destroy_revocations",
     "guard_verdict",
@@ -95,29 +97,14 @@ def team_repair(team: str, seats: Iterable[LiveSeat]) -> Repair | None:
 class Roster:
     """The seats a stack manages: declared user and team keys, and the declared seat count.
 
-    Recorded in state by every applied run (the Organization's inputs): the guard's
-    "previous" is the last *applied* roster, which a preview never changes.
+    Recorded in state by every applied run (the Seats resource's inputs and outputs): the
+    guard's "previous" is the last *applied* roster, which a preview never changes.
     """
 
     organization: str
     users: frozenset[str] = frozenset()
     teams: frozenset[str] = frozenset()
     declared_count: int = 0
-
-    @classmethod
-    def from_props(cls, props: Mapping[str, Any] | None) -> Roster | None:
-        """Read a roster from resource properties (current format, or the pre-0.1 one)."""
-        if not props or not props.get("organization"):
-            return None
-        users = props.get("roster_users", props.get("declared_users")) or []
-        teams = props.get("roster_teams")
-        if teams is None:
-            teams = list((props.get("declared_team_seats") or {}).keys())
-        count = props.get("declared_count")
-        return cls(str(props["organization"]),
-                   frozenset(str(u).casefold() for u in users),
-                   frozenset(str(t).casefold() for t in teams),
-                   int(count) if isinstance(count, int | float) and not isinstance(count, bool) else 0)
 
 
 @dataclass(frozen=True)
@@ -265,3 +252,40 @@ def guard_verdict(plan: RevocationPlan, previous: Roster | None, current: Roster
         + ". If this is intended, allow it for this run: set COPILOT_SEATS_ALLOW_MASS_REMOVAL=1 "
         "(or `pulumi config set copilot-seats:allowMassRemoval true`); to stop managing seats "
         "without revoking them, set copilot-seats:onDelete to forget."))
+
+
+# --- deny by default ----------------------------------------------------------------------------
+
+class NotApproved(Exception):
+    """A revocation no guard verdict of this operation approved (a bug, or a path nobody planned)."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The revocations one guard verdict allowed: the only names a provider may revoke.
+
+    The provider's session refuses any revocation outside it, so a path that reaches a write
+    without passing the guard (a flag, a state edit, a new code path) fails closed.
+    """
+
+    organization: str
+    users: frozenset[str] = frozenset()
+    teams: frozenset[str] = frozenset()
+
+    def unapproved(self, organization: str, users: Iterable[str] = (), teams: Iterable[str] = ()) -> list[str]:
+        """The names of ``users``/``teams`` this approval does not cover (``[]``: all covered)."""
+        if organization.casefold() != self.organization.casefold():
+            return [*users, *teams]
+        return ([u for u in users if u.casefold() not in self.users] +
+                [f"team {t}" for t in teams if t.casefold() not in self.teams])
+
+    def extend(self, plan: RevocationPlan) -> Approval:
+        return Approval(self.organization, self.users | {u.casefold() for u in plan.users},
+                        self.teams | {t.casefold() for t in plan.teams})
+
+
+def approve(verdict: GuardVerdict, plan: RevocationPlan, organization: str) -> Approval:
+    """The :class:`Approval` of ``plan`` when ``verdict`` allows it; :class:`NotApproved` otherwise."""
+    if not verdict.ok:
+        raise NotApproved(verdict.message)
+    return Approval(organization).extend(plan)

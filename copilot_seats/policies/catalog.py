@@ -1,15 +1,24 @@
-"""Which rule judges which resource type for which policy: the one table the pack, the PR
-comment's policy summary (:mod:`copilot_seats.reports.pr_plan`), the tests and the benchmark use."""
+"""Which rule judges what for which policy: the one table the pack, the PR comment's policy
+summary (:mod:`copilot_seats.reports.pr_plan`), the tests and the benchmark use.
+
+The rules (:mod:`copilot_seats.policies.rules`, :mod:`copilot_seats.policies.org_rules`) judge one
+seat, one team or the organization. The one ``copilot:index:Seats`` resource holds them all, so
+this module reads its inputs as :class:`~copilot_seats.provider.contract.SeatsInputs` and hands
+each rule the *view* it judges: one per declared user, one per declared team, one of the org.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import Final
 
 from copilot_seats.policies import org_rules
-from copilot_seats.policies.config import ORGANIZATION_TYPE, SEAT_TYPE, TEAM_TYPE
+from copilot_seats.policies.config import SEATS_TYPE
 from copilot_seats.policies.rules import (
+    Props,
     Rule,
+    Violation,
     double_grant,
     expired_grant,
     missing_seat,
@@ -17,16 +26,65 @@ from copilot_seats.policies.rules import (
     stale_seat,
     stale_team_members,
 )
+from copilot_seats.provider.contract import SeatsInputs
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "org_view", "team_views", "user_views"]
+
+View = Callable[[SeatsInputs], Iterator[Props]]
+
+
+def user_views(seats: SeatsInputs) -> Iterator[Props]:
+    """Each declared user as the per-seat rules read it: desired fields, observations, plan."""
+    for k, entry in seats.users.items():
+        seen = seats.observed_users.get(k)
+        observed = seen.to_props() if seen is not None else {}
+        repair = seats.grant_users.get(k)
+        yield {"organization": seats.organization, "login": entry.login or k, **entry.metadata(),
+               **observed, "live": bool(observed.get("created_at")),
+               "via_declared_team": bool(observed.get("via_declared_team")),
+               "remembered_last_activity_at": seats.remembered.get(k),
+               "repair": repair.reason if repair else None, "repair_kind": repair.kind if repair else None}
+
+
+def team_views(seats: SeatsInputs) -> Iterator[Props]:
+    """Each declared team as the per-team rules read it: desired fields, standing, members."""
+    for k, entry in seats.teams.items():
+        seen = seats.observed_teams.get(k)
+        members = [{"login": login, **m.to_props()} for login, m in (seen.members.items() if seen else ())]
+        yield {"organization": seats.organization, "team": entry.team or k, **entry.metadata(),
+               "standing": seen.standing if seen else None, "members": members, "live_seats": len(members)}
+
+
+def org_view(seats: SeatsInputs) -> Iterator[Props]:
+    """The organization as the org rules read it (one view)."""
+    yield {**seats.org.to_props(), "organization": seats.organization, "mode": seats.mode,
+           "declared_count": seats.declared_count,
+           "revoking": {"users": sorted(seats.revoking.users), "teams": dict(seats.revoking.teams)}}
+
+
+def _over(*pairs: tuple[View, Rule]) -> Rule:
+    """A rule over the Seats resource: each (view, rule) pair applied to every view."""
+    def rule(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
+        try:
+            seats = SeatsInputs.from_props(props)
+        except (TypeError, ValueError, AttributeError) as exc:
+            yield Violation("copilot-seats", "seats", f"cannot judge the Seats resource: {exc}",
+                            unknown=("seats",))
+            return
+        for view, judge in pairs:
+            for item in view(seats):
+                yield from judge(item, config, now)
+    return rule
+
 
 RULES: Final[Mapping[str, Mapping[str, Rule]]] = {
-    "stale-seat": {SEAT_TYPE: stale_seat, TEAM_TYPE: stale_team_members},
-    "unmanaged-seat": {ORGANIZATION_TYPE: org_rules.unmanaged_seats},
-    "missing-seat": {SEAT_TYPE: missing_seat, TEAM_TYPE: missing_team_seats},
-    "expired-grant": {SEAT_TYPE: expired_grant, TEAM_TYPE: expired_grant},
-    "double-grant": {SEAT_TYPE: double_grant},
-    "seat-budget": {ORGANIZATION_TYPE: org_rules.seat_budget},
-    "seat-management-setting": {ORGANIZATION_TYPE: org_rules.seat_management_setting},
+    "stale-seat": {SEATS_TYPE: _over((user_views, stale_seat), (team_views, stale_team_members))},
+    "unmanaged-seat": {SEATS_TYPE: _over((org_view, org_rules.unmanaged_seats))},
+    "missing-seat": {SEATS_TYPE: _over((user_views, missing_seat), (team_views, missing_team_seats))},
+    "expired-grant": {SEATS_TYPE: _over((user_views, expired_grant), (team_views, expired_grant))},
+    "double-grant": {SEATS_TYPE: _over((user_views, double_grant))},
+    "seat-budget": {SEATS_TYPE: _over((org_view, org_rules.seat_budget))},
+    "seat-management-setting": {SEATS_TYPE: _over((org_view, org_rules.seat_management_setting))},
 }
 """Policy name -> resource type token -> rule. The pack, the tests and the benchmark use this."""
+

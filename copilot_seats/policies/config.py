@@ -30,12 +30,9 @@ __all__ = [
     "DISABLED",
     "MANDATORY",
     "MAX_STALE_DAYS",
-    "ORGANIZATION_TYPE",
     "PER_SEAT_POLICIES",
     "POLICIES",
-    "ROSTER_TYPE",
-    "SEAT_TYPE",
-    "TEAM_TYPE",
+    "SEATS_TYPE",
     "PolicySpec",
     "policy_spec",
     "setting",
@@ -48,15 +45,9 @@ MANDATORY: Final = "mandatory"
 DISABLED: Final = "disabled"
 """The policy does not run."""
 
-SEAT_TYPE: Final = contract.SEAT.token
-"""Type token of a declared user's seat (resource name = casefolded login)."""
-TEAM_TYPE: Final = contract.TEAM.token
-"""Type token of a team grant (resource name = casefolded team slug)."""
-ORGANIZATION_TYPE: Final = contract.ORGANIZATION.token
-"""Type token of the Organization record (resource name ``organization``)."""
-ROSTER_TYPE: Final = contract.ROSTER.token
-"""Type token of the Roster: registered after every seat and team, so the pack reports per-seat
-summaries when it is analyzed (see :mod:`copilot_seats.policies.pack`)."""
+SEATS_TYPE: Final = contract.SEATS.token
+"""Type token of the one resource per organization the pack judges: every declared user and
+team (rules per entry), and the org-level observations (rules per organization)."""
 
 _SUMMARIZE_ABOVE: Final = {
     "type": "integer", "minimum": 0, "default": 20,
@@ -97,7 +88,7 @@ POLICIES: tuple[PolicySpec, ...] = (
         "stale-seat",
         "Copilot seats whose holder has not used Copilot recently (a candidate for removal).",
         ADVISORY,
-        (SEAT_TYPE, TEAM_TYPE),
+        (SEATS_TYPE,),
         {
             "staleDays": {
                 "type": "integer", "minimum": 1, "maximum": MAX_STALE_DAYS,
@@ -118,7 +109,7 @@ POLICIES: tuple[PolicySpec, ...] = (
         "unmanaged-seat",
         "Copilot seats held outside seats.yaml (drift): directly, or through an undeclared team.",
         ADVISORY,
-        (ORGANIZATION_TYPE,),
+        (SEATS_TYPE,),
         {
             "summarizeAbove": {
                 "type": "integer", "minimum": 0, "default": 20,
@@ -131,28 +122,28 @@ POLICIES: tuple[PolicySpec, ...] = (
         "missing-seat",
         "Seats declared in seats.yaml that GitHub does not list, or lists as pending cancellation (drift).",
         ADVISORY,
-        (SEAT_TYPE, TEAM_TYPE),
+        (SEATS_TYPE,),
         {"summarizeAbove": _SUMMARIZE_ABOVE},
     ),
     PolicySpec(
         "expired-grant",
         "seats.yaml entries whose `expires` date has passed: remove them, or extend the date.",
         ADVISORY,
-        (SEAT_TYPE, TEAM_TYPE),
+        (SEATS_TYPE,),
         {"summarizeAbove": _SUMMARIZE_ABOVE},
     ),
     PolicySpec(
         "double-grant",
         "Users declared directly who also hold their seat through a team declared in seats.yaml.",
         ADVISORY,
-        (SEAT_TYPE,),
+        (SEATS_TYPE,),
         {"summarizeAbove": _SUMMARIZE_ABOVE},
     ),
     PolicySpec(
         "seat-budget",
         "Declared seats or estimated monthly cost above the configured caps (off until a cap is set).",
         ADVISORY,
-        (ORGANIZATION_TYPE,),
+        (SEATS_TYPE,),
         {
             "maxSeats": {
                 "type": "integer", "minimum": 0,
@@ -171,14 +162,14 @@ POLICIES: tuple[PolicySpec, ...] = (
         "The organization must assign Copilot seats to selected users and teams (`assign_selected`), "
         "or seats.yaml cannot be enforced.",
         MANDATORY,
-        (ORGANIZATION_TYPE,),
+        (SEATS_TYPE,),
     ),
 )
 """Every policy, in the order the pack registers them."""
 
 PER_SEAT_POLICIES: Final = tuple(p.name for p in POLICIES
-                                 if ORGANIZATION_TYPE not in p.resource_types and "summarizeAbove" in p.properties)
-"""Policies judged seat by seat that summarise above ``summarizeAbove`` (``unmanaged-seat`` judges
+                                 if p.name != "unmanaged-seat" and "summarizeAbove" in p.properties)
+"""Policies judged entry by entry that summarise above ``summarizeAbove`` (``unmanaged-seat`` judges
 the organization as a whole and summarises by itself)."""
 
 

@@ -18,20 +18,15 @@ each resource:
    preview" note whatever the policy's enforcement level, so unknowns never fail a preview.
 
 Per-seat policies (:data:`copilot_seats.policies.config.PER_SEAT_POLICIES`) summarise, so that a
-preview of thousands of seats stays readable (one ~600-character stale-seat advisory per seat
-made 378 KB at 2,000 seats): the first ``summarizeAbove`` violations are reported at their
-seat; the rest are held back and reported as one summary violation, listing them, when the
-``Roster`` is analyzed. The program registers the Roster last and it depends on every seat and
-team, so the engine analyzes it after all of them; the tally lives in the pack process (one per
-preview or update). The summary has the policy's enforcement level, so a mandatory policy still
-fails the run.
+preview of thousands of seats stays readable: the first ``summarizeAbove`` violations are
+reported one by one (each names its login); the rest are listed in one summary violation of the
+same enforcement level, so a mandatory policy still fails the run. Every seat of an org is in one
+resource, so one ``validate`` call sees them all.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,7 +40,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from copilot_seats.policies.catalog import RULES
-from copilot_seats.policies.config import PER_SEAT_POLICIES, POLICIES, ROSTER_TYPE, PolicySpec, setting
+from copilot_seats.policies.config import PER_SEAT_POLICIES, POLICIES, PolicySpec, setting
 from copilot_seats.policies.rules import UNKNOWN, Rule
 
 __all__ = ["PACK_NAME", "SUMMARY_NAMES", "build_policies", "materialize", "summary_message", "validator"]
@@ -91,29 +86,6 @@ SUMMARY_NAMES = 50
 """How many subjects a summary violation names before "and N more"."""
 
 
-@dataclass
-class _Tally:
-    """Per-seat violations of one policy in this pack process: how many were reported, which held back."""
-
-    reported: int = 0
-    held: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def admit(self, limit: int, subject: str) -> bool:
-        """True when the violation is reported now; otherwise it is held for the summary."""
-        with self.lock:
-            if self.reported < limit:
-                self.reported += 1
-                return True
-            self.held.append(subject)
-            return False
-
-    def drain(self) -> tuple[int, list[str]]:
-        with self.lock:
-            held, self.held = self.held, []
-            return self.reported, held
-
-
 def summary_message(policy: str, reported: int, held: Sequence[str]) -> str:
     """The summary violation of ``policy`` for the ``held`` subjects beyond the first ``reported``."""
     shown = ", ".join(held[:SUMMARY_NAMES])
@@ -125,28 +97,30 @@ def summary_message(policy: str, reported: int, held: Sequence[str]) -> str:
 
 def validator(policy: str, rules: Mapping[str, Rule], clock: Clock = _utcnow) -> Callable[..., None]:
     """The ``validate`` callback of ``policy``: dispatches on resource type to ``rules``; per-seat
-    policies summarise above ``summarizeAbove`` (module docstring)."""
-    tally = _Tally() if policy in PER_SEAT_POLICIES else None
+    policies report the first ``summarizeAbove`` violations one by one and the rest in one summary."""
+    summarize = policy in PER_SEAT_POLICIES
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         config = args.get_config() or {}
-        if tally is not None and args.resource_type == ROSTER_TYPE:
-            reported, held = tally.drain()
-            if held:
-                report_violation(summary_message(policy, reported, held), None)
-            return
         rule = rules.get(args.resource_type)
         if rule is None:
             return
         unknowns: dict[tuple[str, ...], str] = {}
         props = materialize(args.props, (), unknowns)
         undetermined = []
-        limit = setting(config, policy, "summarizeAbove") if tally is not None else 0
+        limit = setting(config, policy, "summarizeAbove") if summarize else None
+        reported = 0
+        held: list[str] = []
         for violation in rule(props, config, clock()):
             if not violation.determined:
                 undetermined.append(violation)
-            elif tally is None or tally.admit(limit, violation.subject):
+            elif limit is None or reported < limit:
+                reported += 1
                 report_violation(violation.message, None)
+            else:
+                held.append(violation.subject)
+        if held:
+            report_violation(summary_message(policy, reported, held), None)
         if undetermined:
             key = (undetermined[0].unknown[0],)
             raise UnknownValueError(unknowns.get(key, UNKNOWN_STRING_VALUE), list(key))

@@ -1,41 +1,57 @@
 """The one contract between the program, the ``copilot`` provider and the policy pack.
 
-Every resource type is declared here once: its type token, the token it had under the dynamic
-providers (an alias, so stacks upgrade in place), and its fields in two kinds:
+One organization is **one resource**, ``copilot:index:Seats`` (name ``seats``): its inputs hold
+every declared user and team keyed by casefolded login / slug, what the program observed of
+them in its one listing, the org-level observations the pack judges, and the guard's settings.
+The number of resources never grows with seats (at 10,000 seats a resource per seat cost the
+Python SDK ~5 ms and ~100 KB each, and gave every seat its own door around the guard).
 
-* **desired** fields come from seats.yaml (or the stack's settings). They are what the resource
-  *is*; a change to one is an update (metadata only, no GitHub write) and the provider's
-  ``diff`` compares them (logins, slugs and the org case-insensitively).
-* **observed** fields come from the program's one live listing (or are planned from it):
-  ``live``, ``last_activity_at``, the planned ``repair``... Policies read them; ``diff`` ignores
-  them except for the planned repair, and the provider keeps them out of its outputs (they are
-  in the inputs already), which keeps the checkpoint small.
+The inputs are typed here, once, with ``to_props``/``from_props`` (wire names, JSON values,
+each default in one place, ``None`` and defaults left off the wire so 100,000 entries stay
+small). Fields come in three kinds:
 
-The provider's schema (``GetSchema``) is generated from these records, so ``pulumi import`` and
-the engine see the same names the program sends and the pack reads.
+* **desired** (:class:`UserEntry`, :class:`TeamEntry`, the guard settings, the mode): what the
+  resource *is*; the provider's ``diff`` compares them entry by entry;
+* **observed** (:class:`SeatObservation`, :class:`TeamObservation`, :class:`OrgObservation`,
+  :class:`~copilot_seats.decisions.planning.LiveView`): from the program's listing; the pack reads
+  them, ``diff`` never does (activity dates moving are never a change);
+* **planned** (``grants``, set by the program from the listing; ``revoking``, ``remembered`` and
+  ``granted_directly``, set by the provider's ``check``, which alone sees the last applied
+  record): what this run writes.
+
+The provider's schema (``GetSchema``) is generated from :data:`SEATS`, so ``pulumi import`` and the
+engine see the names the program sends and the pack reads.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Final
+
+from copilot_seats.decisions.planning import LiveView, Repair
+from copilot_seats.decisions.run_settings import OnDelete, RunSettings
 
 if TYPE_CHECKING:
     from copilot_seats.github.live import LiveSeat
 
 __all__ = [
-    "ALL_TYPES",
-    "ORGANIZATION",
+    "LEGACY_TOKENS",
     "PACKAGE",
     "PROVIDER_TYPE",
-    "REVOCATION",
-    "ROSTER",
-    "SEAT",
-    "TEAM",
-    "Field",
-    "ResourceType",
-    "by_token",
-    "observed_fields",
+    "SEATS",
+    "SEATS_NAME",
+    "Guard",
+    "OrgObservation",
+    "Revoking",
+    "SeatObservation",
+    "SeatsInputs",
+    "TeamEntry",
+    "TeamObservation",
+    "UserEntry",
+    "WriteOp",
+    "observe_seat",
     "schema",
 ]
 
@@ -43,175 +59,368 @@ PACKAGE: Final = "copilot"
 """The provider plugin's package name (executable ``pulumi-resource-copilot``)."""
 PROVIDER_TYPE: Final = f"pulumi:providers:{PACKAGE}"
 """Type token of the provider resource itself."""
+SEATS_NAME: Final = "seats"
+"""Resource name of the one Seats resource: fixed, so renaming or switching the org (or changing
+its case) keeps the guard's memory of the last applied record."""
+LEGACY_TOKENS: Final = tuple(f"{PACKAGE}:index:{n}" for n in ("Seat", "TeamGrant", "Organization", "Roster"))
+"""The per-seat types of copilot-seats 0.1 (:mod:`copilot_seats.provider.legacy` retires them)."""
+
+
+class WriteOp(enum.StrEnum):
+    """The four writes GitHub offers for org seats (``selected_users`` / ``selected_teams``)."""
+
+    GRANT_USERS = "grant_users"
+    GRANT_TEAMS = "grant_teams"
+    REVOKE_USERS = "revoke_users"
+    REVOKE_TEAMS = "revoke_teams"
+
+
+def _clean(props: dict[str, Any]) -> dict[str, Any]:
+    """Leave off ``None``, ``False`` and empty values: absent reads as the default everywhere."""
+    return {k: v for k, v in props.items() if v is not None and v is not False and v != "" and v != {} and v != []}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# --- desired ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Metadata:
+    owner: str | None = None
+    reason: str | None = None
+    expires: str | None = None
+    cost_center: str | None = None
+    stale_exemption_reason: str | None = None
+    stale_exemption_until: str | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(_Metadata)}
+
+
+METADATA_FIELDS: Final = tuple(f.name for f in fields(_Metadata))
+"""The desired fields of an entry besides its name, in display order."""
 
 
 @dataclass(frozen=True)
-class Field:
-    """One property: its name (as sent on the wire), JSON type, and meaning."""
+class UserEntry(_Metadata):
+    """A declared user (seats.yaml ``users:``), keyed by casefolded login."""
 
-    name: str
-    kind: str
-    doc: str
+    login: str = ""
+
+    def to_props(self) -> dict[str, Any]:
+        return _clean({"login": self.login, **self.metadata()})
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> UserEntry:
+        return cls(login=str(props.get("login") or ""), **{k: _str(props.get(k)) for k in METADATA_FIELDS})
+
+
+@dataclass(frozen=True)
+class TeamEntry(_Metadata):
+    """A declared team (seats.yaml ``teams:``), keyed by casefolded slug."""
+
+    team: str = ""
+
+    def to_props(self) -> dict[str, Any]:
+        return _clean({"team": self.team, **self.metadata()})
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> TeamEntry:
+        return cls(team=str(props.get("team") or ""), **{k: _str(props.get(k)) for k in METADATA_FIELDS})
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The guard's settings for this run (resolved by the program from stack config + env)."""
+
+    max_removal_count: int = 0
+    max_removal_fraction: float = 0.0
+    allow_mass_removal: bool = False
+    allow_organization_change: bool = False
+    on_delete: OnDelete = OnDelete.REVOKE
+
+    @classmethod
+    def of(cls, settings: RunSettings) -> Guard:
+        return cls(settings.max_removal_count, settings.max_removal_fraction, settings.allow_mass_removal,
+                   settings.allow_organization_change, settings.on_delete)
+
+    def settings(self) -> RunSettings:
+        return RunSettings(max_removal_count=self.max_removal_count, max_removal_fraction=self.max_removal_fraction,
+                           allow_mass_removal=self.allow_mass_removal,
+                           allow_organization_change=self.allow_organization_change, on_delete=self.on_delete)
+
+    def to_props(self) -> dict[str, Any]:
+        return {"max_removal_count": self.max_removal_count, "max_removal_fraction": self.max_removal_fraction,
+                "allow_mass_removal": self.allow_mass_removal,
+                "allow_organization_change": self.allow_organization_change, "on_delete": self.on_delete.value}
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> Guard:
+        try:
+            on_delete = OnDelete(props.get("on_delete") or OnDelete.REVOKE.value)
+        except ValueError:
+            on_delete = OnDelete.REVOKE
+        return cls(int(props.get("max_removal_count") or 0), float(props.get("max_removal_fraction") or 0.0),
+                   bool(props.get("allow_mass_removal")), bool(props.get("allow_organization_change")), on_delete)
+
+
+# --- observed ---------------------------------------------------------------------------------
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+@dataclass(frozen=True)
+class SeatObservation:
+    """What the listing says about one login (absent: not listed). Per-seat rules read these
+    under the names of :data:`OBSERVED_FIELDS` (``live`` is true when listed)."""
+
+    assigning_team: str | None = None
+    created_at: str | None = None
+    last_activity_at: str | None = None
+    last_activity_editor: str | None = None
+    last_authenticated_at: str | None = None
+    pending_cancellation_date: str | None = None
+    standing: str | None = None
+    via_declared_team: bool = False
+
+    def to_props(self) -> dict[str, Any]:
+        return _clean({f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> SeatObservation:
+        return cls(_str(props.get("assigning_team")), _str(props.get("created_at")),
+                   _str(props.get("last_activity_at")), _str(props.get("last_activity_editor")),
+                   _str(props.get("last_authenticated_at")), _str(props.get("pending_cancellation_date")),
+                   _str(props.get("standing")), bool(props.get("via_declared_team")))
+
+
+OBSERVED_FIELDS: Final = tuple(f.name for f in fields(SeatObservation))
+
+
+def observe_seat(seat: LiveSeat | None, standing: str | None = None,
+                 via_declared_team: bool = False) -> SeatObservation | None:
+    """A listed seat's observation (``None`` when GitHub lists no seat)."""
+    if seat is None:
+        return SeatObservation(standing=standing) if standing else None
+    return SeatObservation(seat.assigning_team, _iso(seat.created_at), _iso(seat.last_activity_at),
+                           seat.last_activity_editor, _iso(seat.last_authenticated_at),
+                           _iso(seat.pending_cancellation_date), standing, via_declared_team)
+
+
+@dataclass(frozen=True)
+class TeamObservation:
+    """A declared team as listed: its standing and the seats through it (login -> observation)."""
+
+    standing: str | None = None
+    members: Mapping[str, SeatObservation] = field(default_factory=dict)
+
+    def to_props(self) -> dict[str, Any]:
+        return _clean({"standing": self.standing,
+                       "members": {k: v.to_props() for k, v in sorted(self.members.items())}})
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> TeamObservation:
+        members = props.get("members") or {}
+        return cls(_str(props.get("standing")),
+                   {str(k): SeatObservation.from_props(v) for k, v in members.items() if isinstance(v, Mapping)})
+
+
+@dataclass(frozen=True)
+class OrgObservation:
+    """The org as a whole, as the program found it (the pack's org-level rules read these)."""
+
+    plan: str = "business"
+    seat_management_setting: str | None = None
+    plan_type: str | None = None
+    seat_breakdown: Mapping[str, int | None] = field(default_factory=dict)
+    unmanaged: tuple[tuple[str, str | None], ...] = ()
+    missing: tuple[str, ...] = ()
+    leaving: tuple[str, ...] = ()
+    missing_teams: tuple[str, ...] = ()
+    leaving_teams: tuple[str, ...] = ()
+    pending_cancellation: tuple[str, ...] = ()
+    unassigned_seats: int = 0
+    live_seats: int = 0
+    declared_seats: int = 0
+    declared_team_seats: Mapping[str, int] = field(default_factory=dict)
+    estimated_monthly_cost: str = "0"
+
+    def to_props(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["unmanaged"] = [_clean({"login": login, "assigning_team": team}) for login, team in self.unmanaged]
+        for name in ("missing", "leaving", "missing_teams", "leaving_teams", "pending_cancellation"):
+            out[name] = list(out[name])
+        out["seat_breakdown"] = dict(self.seat_breakdown)
+        out["declared_team_seats"] = dict(self.declared_team_seats)
+        return out
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> OrgObservation:
+        def names(key: str) -> tuple[str, ...]:
+            return tuple(str(v) for v in props.get(key) or ())
+
+        unmanaged = tuple((str(u.get("login")), _str(u.get("assigning_team")))
+                          for u in props.get("unmanaged") or () if isinstance(u, Mapping))
+        return cls(str(props.get("plan") or "business"), _str(props.get("seat_management_setting")),
+                   _str(props.get("plan_type")), dict(props.get("seat_breakdown") or {}), unmanaged,
+                   names("missing"), names("leaving"), names("missing_teams"), names("leaving_teams"),
+                   names("pending_cancellation"), int(props.get("unassigned_seats") or 0),
+                   int(props.get("live_seats") or 0), int(props.get("declared_seats") or 0),
+                   {str(k): int(v) for k, v in (props.get("declared_team_seats") or {}).items()},
+                   str(props.get("estimated_monthly_cost") or "0"))
+
+
+# --- planned ----------------------------------------------------------------------------------
+
+def _repairs_to_props(repairs: Mapping[str, Repair]) -> dict[str, Any]:
+    return {k: {"kind": r.kind, "reason": r.reason} for k, r in sorted(repairs.items())}
+
+
+def _repairs_from_props(props: Any) -> dict[str, Repair]:
+    if not isinstance(props, Mapping):
+        return {}
+    return {str(k): Repair(str(v.get("kind") or "grant"), str(v.get("reason") or ""))
+            for k, v in props.items() if isinstance(v, Mapping)}
+
+
+@dataclass(frozen=True)
+class Revoking:
+    """What this run revokes, set by the provider's check against the last applied record.
+
+    :param users: casefolded login -> why (entry removed / held outside seats.yaml).
+    :param teams: team key -> the seats GitHub lists through it.
+    :param limit: the guard's limit for this run.
+    """
+
+    users: Mapping[str, str] = field(default_factory=dict)
+    teams: Mapping[str, int] = field(default_factory=dict)
+    limit: int = 0
+
+    @property
+    def seats(self) -> int:
+        return len(self.users) + sum(self.teams.values())
+
+    def to_props(self) -> dict[str, Any]:
+        return {"users": dict(sorted(self.users.items())), "teams": dict(sorted(self.teams.items())),
+                "seats": self.seats, "limit": self.limit}
+
+    @classmethod
+    def from_props(cls, props: Any) -> Revoking:
+        if not isinstance(props, Mapping):
+            return cls()
+        users = props.get("users") or {}
+        if isinstance(users, list):
+            users = {str(u): "" for u in users}
+        return cls({str(k): str(v) for k, v in users.items()},
+                   {str(k): int(v) for k, v in (props.get("teams") or {}).items()}, int(props.get("limit") or 0))
+
+
+@dataclass(frozen=True)
+class SeatsInputs:
+    """The inputs of one ``copilot:index:Seats`` resource (see the module docstring)."""
+
+    organization: str
+    mode: str = "additive"
+    guard: Guard = field(default_factory=Guard)
+    declared_count: int = 0
+    users: Mapping[str, UserEntry] = field(default_factory=dict)
+    teams: Mapping[str, TeamEntry] = field(default_factory=dict)
+    observed_users: Mapping[str, SeatObservation] = field(default_factory=dict)
+    observed_teams: Mapping[str, TeamObservation] = field(default_factory=dict)
+    live: LiveView = field(default_factory=LiveView)
+    org: OrgObservation = field(default_factory=OrgObservation)
+    grant_users: Mapping[str, Repair] = field(default_factory=dict)
+    grant_teams: Mapping[str, Repair] = field(default_factory=dict)
+    run_id: str = ""
+    # set by the provider's check
+    revoking: Revoking = field(default_factory=Revoking)
+    remembered: Mapping[str, str] = field(default_factory=dict)
+    granted_directly: frozenset[str] = frozenset()
+
+    def to_props(self) -> dict[str, Any]:
+        return {
+            "organization": self.organization, "mode": self.mode, "guard": self.guard.to_props(),
+            "declared_count": self.declared_count,
+            "users": {k: v.to_props() for k, v in sorted(self.users.items())},
+            "teams": {k: v.to_props() for k, v in sorted(self.teams.items())},
+            "observed_users": {k: v.to_props() for k, v in sorted(self.observed_users.items())},
+            "observed_teams": {k: v.to_props() for k, v in sorted(self.observed_teams.items())},
+            "live": self.live.to_props(), "org": self.org.to_props(),
+            "grants": {"users": _repairs_to_props(self.grant_users), "teams": _repairs_to_props(self.grant_teams)},
+            "run_id": self.run_id, "revoking": self.revoking.to_props(),
+            "remembered": dict(sorted(self.remembered.items())),
+            "granted_directly": sorted(self.granted_directly),
+        }
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> SeatsInputs:
+        def entries(key: str) -> Mapping[str, Any]:
+            value = props.get(key)
+            return value if isinstance(value, Mapping) else {}
+
+        grants = entries("grants")
+        return cls(
+            organization=str(props.get("organization") or ""), mode=str(props.get("mode") or "additive"),
+            guard=Guard.from_props(entries("guard")), declared_count=int(props.get("declared_count") or 0),
+            users={str(k): UserEntry.from_props(v) for k, v in entries("users").items()},
+            teams={str(k): TeamEntry.from_props(v) for k, v in entries("teams").items()},
+            observed_users={str(k): SeatObservation.from_props(v) for k, v in entries("observed_users").items()},
+            observed_teams={str(k): TeamObservation.from_props(v) for k, v in entries("observed_teams").items()},
+            live=LiveView.from_props(entries("live")), org=OrgObservation.from_props(entries("org")),
+            grant_users=_repairs_from_props(grants.get("users")), grant_teams=_repairs_from_props(grants.get("teams")),
+            run_id=str(props.get("run_id") or ""), revoking=Revoking.from_props(props.get("revoking")),
+            remembered={str(k): str(v) for k, v in entries("remembered").items()},
+            granted_directly=frozenset(str(k) for k in props.get("granted_directly") or ()),
+        )
 
 
 @dataclass(frozen=True)
 class ResourceType:
-    """A resource type of the provider and its property contract."""
+    """A resource type of the provider: its token and its documented properties."""
 
     name: str
     doc: str
-    desired: tuple[Field, ...]
-    observed: tuple[Field, ...] = ()
-    outputs: tuple[Field, ...] = ()
+    inputs: Mapping[str, tuple[str, str]]
+    outputs: Mapping[str, tuple[str, str]]
 
     @property
     def token(self) -> str:
         """``copilot:index:<Name>``: what the engine, the pack and ``pulumi import`` see."""
         return f"{PACKAGE}:index:{self.name}"
 
-    @property
-    def legacy_token(self) -> str:
-        """The dynamic-provider token of the same resource before the native provider."""
-        return f"pulumi-python:dynamic/copilot:{self.name}"
 
-    @property
-    def desired_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.desired)
-
-    @property
-    def observed_names(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.observed)
-
-    def keep_outputs(self, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        """What the resource keeps as outputs: every input but the observations, plus ``extra``."""
-        observed = self.observed_names
-        return {**{k: v for k, v in props.items() if k not in observed and not k.startswith("__")}, **extra}
-
-
-def _s(name: str, doc: str) -> Field:
-    return Field(name, "string", doc)
-
-
-_WHERE = (
-    _s("organization", "GitHub organization login (case-insensitive)."),
-    _s("stack", "Stack name: lets the provider read the stack's copilot-seats settings at delete time."),
-    _s("api_url", "Configured github:baseUrl (GITHUB_API_URL still wins at run time)."),
+SEATS: Final = ResourceType(
+    "Seats",
+    "Every Copilot seat an organization's seats.yaml manages (name 'seats'; import id: the organization).",
+    inputs={
+        "organization": ("string", "GitHub organization login (case-insensitive)."),
+        "mode": ("string", "additive | authoritative (seats.yaml settings.mode)."),
+        "guard": ("object", "Guard settings: max_removal_count, max_removal_fraction, allow_mass_removal, "
+                            "allow_organization_change, on_delete."),
+        "declared_count": ("number", "Seats the record accounts for (the next run's guard base)."),
+        "users": ("object", "Declared users by casefolded login: login, owner, reason, expires, cost_center, ..."),
+        "teams": ("object", "Declared teams by casefolded slug: team, owner, reason, expires, ..."),
+        "observed_users": ("object", "The listing's view of each declared user (never part of a diff)."),
+        "observed_teams": ("object", "The listing's view of each declared team and its members."),
+        "live": ("object", "Active seats outside the declared users: unmanaged_direct, team_seats."),
+        "org": ("object", "Org-level observations: seat management setting, unmanaged seats, cost, ..."),
+        "grants": ("object", "Planned grants (users, teams): declared seats GitHub does not show as held."),
+        "run_id": ("string", "Unique per program run (outputs tell this run from an earlier one)."),
+        "revoking": ("object", "This run's revocations and the guard's limit (set by the provider's check)."),
+        "remembered": ("object", "The newest activity the stack has seen per login (GitHub forgets after 90 days)."),
+        "granted_directly": ("array", "Logins this stack granted directly while a team also seated them."),
+    },
+    outputs={
+        "organization": ("string", "The organization."),
+        "managed_users": ("array", "Casefolded logins the last applied run manages."),
+        "managed_teams": ("array", "Casefolded team slugs the last applied run manages."),
+        "declared_count": ("number", "Seats the last applied run accounted for."),
+        "last_run": ("object", "What the last applied run wrote: run_id, granted, revoked (seats)."),
+    },
 )
-_METADATA = (
-    _s("owner", "Accountable owner from seats.yaml."),
-    _s("reason", "Why the seat is held, from seats.yaml."),
-    _s("expires", "Expiry date from seats.yaml (ISO date) or null."),
-    _s("cost_center", "Cost center from seats.yaml or null."),
-    _s("stale_exemption_reason", "Why staleness is accepted (seats.yaml), or null."),
-    _s("stale_exemption_until", "Until when the exemption holds (ISO date), or null."),
-)
-_PLANNED = (
-    _s("standing", "The seat's standing (copilot_seats.decisions.seat_state.Standing)."),
-    _s("repair", "Why this run grants again (absent, pending cancellation, team-only), or null."),
-    _s("repair_kind", "grant | re-grant | grant-direct, or null."),
-)
-_LIVE_SEAT = (
-    Field("live", "boolean", "GitHub lists a seat for the login."),
-    _s("assigning_team", "Slug of the team the seat comes through, or null (direct)."),
-    _s("last_activity_at", "GitHub's last activity timestamp, or null."),
-    _s("last_activity_editor", "The editor of the last activity, or null."),
-    _s("last_authenticated_at", "GitHub's last authentication timestamp, or null."),
-    _s("created_at", "When the seat was granted."),
-    _s("pending_cancellation_date", "Date the seat ends, when cancelled, or null."),
-    _s("plan_type", "business | enterprise, or null."),
-    _s("remembered_last_activity_at", "The newest activity the stack has seen (GitHub forgets after 90 days)."),
-    Field("via_declared_team", "boolean", "The seat is held through a team seats.yaml declares."),
-)
-_GUARD = (
-    Field("roster_users", "array", "Casefolded logins seats.yaml declares."),
-    Field("roster_teams", "array", "Casefolded team slugs seats.yaml declares."),
-    Field("declared_count", "number", "Seats the roster accounts for (the guard's base)."),
-    _s("mode", "additive | authoritative (seats.yaml settings.mode)."),
-    Field("max_removal_count", "number", "Guard: revocations always allowed per run."),
-    Field("max_removal_fraction", "number", "Guard: fraction of declared seats allowed per run."),
-    Field("allow_mass_removal", "boolean", "Guard lifted for this run."),
-    Field("allow_organization_change", "boolean", "Moving the stack to another org is allowed."),
-    _s("on_delete", "revoke | forget: what removing an entry (or destroy) does."),
-)
-_LISTING = (
-    Field("unmanaged_direct", "array", "Active direct seats outside the roster (casefolded logins)."),
-    Field("team_seats", "object", "Active seats per assigning team."),
-)
-
-_ORG = _WHERE[0]
-
-SEAT: Final = ResourceType(
-    "Seat", "A declared user's Copilot seat (name = casefolded login; id = org/login).",
-    desired=(_ORG, _s("login", "GitHub login (case-insensitive)."), *_METADATA),
-    observed=(*_LIVE_SEAT, *_PLANNED),
-    outputs=(Field("granted_directly", "boolean", "This stack holds the seat as a direct grant."),),
-)
-TEAM: Final = ResourceType(
-    "TeamGrant", "A team whose members hold Copilot seats through it (name = casefolded slug).",
-    desired=(_ORG, _s("team", "Team slug."), *_METADATA),
-    observed=(Field("live_seats", "number", "Active seats through the team."),
-              Field("members", "array", "Members holding seats through the team, with observations."),
-              *_PLANNED),
-)
-ORGANIZATION: Final = ResourceType(
-    "Organization", "The org as a whole: observations for the pack, and the mass-removal guard (its check).",
-    desired=(*_WHERE, *_GUARD, _s("plan", "Copilot plan from seats.yaml.")),
-    observed=(*_LISTING, Field("revoking", "object", "This run's planned revocations (set by check)."),
-              _s("seat_management_setting", "GitHub's seat management setting."),
-              _s("plan_type", "GitHub's plan type."), Field("seat_breakdown", "object", "GitHub's seat counts."),
-              Field("declared_team_seats", "object", "Active seats per declared team."),
-              Field("unmanaged", "array", "Seats held outside seats.yaml."),
-              Field("missing", "array", "Declared users without an active seat."),
-              Field("leaving", "array", "Declared users whose seat is pending cancellation."),
-              Field("missing_teams", "array", "Declared teams without seats."),
-              Field("leaving_teams", "array", "Declared teams whose seats are ending."),
-              Field("pending_cancellation", "array", "Seats pending cancellation."),
-              Field("unassigned_seats", "number", "Seats with no assignee."),
-              Field("live_seats", "number", "Seats GitHub lists."),
-              Field("declared_seats", "number", "Users seats.yaml declares."),
-              _s("estimated_monthly_cost", "Listed seats times the seat price."),
-              Field("authoritative_revocations", "number", "Seats outside seats.yaml this run would revoke."),
-              Field("grants", "object", "Planned grants (users, teams): sent in one batch by the provider.")),
-)
-ROSTER: Final = ResourceType(
-    "Roster", "The managed set, recorded after every grant; authoritative revocations; the destroy guard.",
-    desired=(*_WHERE, *_GUARD, _s("run_id", "Unique per program run (outputs tell this run from an earlier).")),
-    observed=(*_LISTING, Field("revoke", "object", "Planned authoritative revocations: users and teams."),
-              Field("revoking", "object", "This run's planned revocations and the guard's limit (set by check).")),
-    outputs=(Field("revoking", "object", "What the last applied run revoked."),),
-)
-REVOCATION: Final = ResourceType(
-    "Revocation", "Legacy per-seat revocation record of early stacks; only its delete runs (a no-op).",
-    desired=(*_WHERE, _s("login", "GitHub login.")),
-)
-ALL_TYPES: Final = (SEAT, TEAM, ORGANIZATION, ROSTER, REVOCATION)
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def observed_fields(seat: LiveSeat | None) -> dict[str, Any]:
-    """A seat's observed fields (those of :data:`SEAT` the listing gives), as JSON values: the
-    program sends them as inputs, the provider's ``read`` (refresh, import) reports them."""
-    return {
-        "live": seat is not None,
-        "assigning_team": seat.assigning_team if seat else None,
-        "last_activity_at": _iso(seat.last_activity_at) if seat else None,
-        "last_activity_editor": seat.last_activity_editor if seat else None,
-        "last_authenticated_at": _iso(seat.last_authenticated_at) if seat else None,
-        "created_at": _iso(seat.created_at) if seat else None,
-        "pending_cancellation_date": _iso(seat.pending_cancellation_date) if seat else None,
-        "plan_type": seat.plan_type if seat else None,
-    }
-
-
-def by_token(token: str) -> ResourceType | None:
-    """The resource type behind a token (current or legacy), or None."""
-    for rtype in ALL_TYPES:
-        if token in (rtype.token, rtype.legacy_token):
-            return rtype
-    return None
 
 
 def _json_type(kind: str) -> dict[str, Any]:
@@ -222,39 +431,25 @@ def _json_type(kind: str) -> dict[str, Any]:
     return {"type": kind}
 
 
-def _properties(fields: tuple[Field, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields:
-        out[f.name] = {**_json_type(f.kind), "description": f.doc}
-    return out
+def _properties(props: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+    return {name: {**_json_type(kind), "description": doc} for name, (kind, doc) in props.items()}
 
 
 _PROVIDER_INPUTS: Final[dict[str, Any]] = {
     "baseUrl": {"type": "string", "description": "GitHub API root; GITHUB_API_URL in the provider's environment wins."},
     "stack": {"type": "string", "description": "The stack: without GITHUB_TOKEN, the token is its github:token secret "
                                                "(read through the CLI; never a provider input, never in the state)."},
-    "token": {"type": "string", "secret": True,
-              "description": "A token for programs that pass one (stored in the state, encrypted); "
-                             "GITHUB_TOKEN wins. copilot-seats' own program never sets it."},
 }
 
 
 def schema(version: str) -> dict[str, Any]:
-    """The provider's Pulumi package schema, generated from the records above."""
-    resources: dict[str, Any] = {}
-    for rtype in ALL_TYPES:
-        inputs = _properties(rtype.desired + rtype.observed)
-        resources[rtype.token] = {
-            "description": rtype.doc,
-            "inputProperties": inputs,
-            "properties": {**_properties(rtype.desired), **_properties(rtype.outputs)},
-            "aliases": [{"type": rtype.legacy_token}],
-        }
+    """The provider's Pulumi package schema, generated from :data:`SEATS`."""
     return {
         "name": PACKAGE,
         "version": version,
         "description": "GitHub Copilot seats (copilot-seats' native provider).",
         "config": {"variables": _PROVIDER_INPUTS},
         "provider": {"description": "The copilot provider.", "inputProperties": _PROVIDER_INPUTS},
-        "resources": resources,
+        "resources": {SEATS.token: {"description": SEATS.doc, "inputProperties": _properties(SEATS.inputs),
+                                    "properties": _properties(SEATS.outputs)}},
     }

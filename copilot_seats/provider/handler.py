@@ -1,10 +1,9 @@
 """What every resource handler of the ``copilot`` provider shares: its context and its base class.
 
-A handler implements one resource type of :mod:`copilot_seats.provider.contract` over plain
-dicts (the server converts the engine's protobuf Structs). ``check`` and ``diff`` are pure and
-fast (the engine calls them one resource at a time); ``create``/``update``/``delete`` are
-coroutines, so thousands of concurrent engine calls wait cheaply for their batched write.
-Blocking work (the listing, settings) runs in threads through :meth:`Context.run`.
+A handler implements one resource type over plain dicts (the server converts the engine's
+protobuf Structs). ``check`` and ``diff`` are pure and fast; ``create``/``update``/``delete``/
+``read`` are coroutines; blocking work (the listing, writes, settings) runs in threads through
+:meth:`Context.run`.
 """
 
 from __future__ import annotations
@@ -15,13 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from copilot_seats.errors import ApiError, CopilotSeatsError
-from copilot_seats.provider.batching import WriteBatcher
-from copilot_seats.provider.contract import ResourceType
-from copilot_seats.provider.session import Failures, Session
+from copilot_seats.provider.session import Session
 
-__all__ = ["Context", "Handler", "ProviderError", "key", "raise_failures"]
+__all__ = ["Context", "DetailedDiff", "Handler", "ProviderError", "key", "raise_failures"]
 
 T = TypeVar("T")
+
+DetailedDiff = dict[str, str]
+"""Property path (``users["alice"].owner``) -> ``add`` | ``delete`` | ``update``."""
 
 
 class ProviderError(CopilotSeatsError):
@@ -33,8 +33,8 @@ def key(value: Any) -> str:
     return str(value or "").casefold()
 
 
-def raise_failures(action: str, failures: Failures, names: Iterable[str]) -> None:
-    """Fail the resource when any of its names failed, naming each with GitHub's answer."""
+def raise_failures(action: str, failures: dict[str, ApiError], names: Iterable[str]) -> None:
+    """Fail the operation when any of ``names`` failed, naming each with GitHub's answer."""
     failed = [n for n in names if n in failures]
     if failed:
         detail = "; ".join(f"{n}: {failures[n]}" for n in failed[:5])
@@ -44,78 +44,54 @@ def raise_failures(action: str, failures: Failures, names: Iterable[str]) -> Non
 
 @dataclass
 class Context:
-    """The provider process's session, write batcher, and this operation's planned writes.
+    """The provider process's session, and what this operation's records claim.
 
-    Why plans: batching concurrent calls needs concurrency, and current engines run at most
-    4 x CPUs steps at once (v3.78 is unbounded). So the Organization's check records the run's
-    planned grants; the first Seat create that needs one sends them all (in requests of 100)
-    and every Seat reads its own login's outcome. Revocations are batched the same way by the
-    Roster (its update runs before any delete; its delete is the first step of a destroy).
+    ``claimed`` holds, per organization, the user and team keys a Seats create or update of
+    this operation manages: a Seats delete in the same operation (``--replace``, a renamed
+    resource) never revokes a seat another record just took over.
     """
 
     session: Session
-    batcher: WriteBatcher
-    plans: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
-    _sent: dict[tuple[str, str], asyncio.Future[Failures]] = field(default_factory=dict)
+    claimed: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
 
-    def plan(self, op: str, org: str, names: Iterable[str]) -> None:
-        """Record that this run will apply ``op`` to ``names`` (nothing is sent yet)."""
-        self.plans[(op, org.casefold())] = {str(n).casefold(): str(n) for n in names}
+    def claim(self, org: str, users: Iterable[str], teams: Iterable[str]) -> None:
+        had_users, had_teams = self.claimed.get(org.casefold(), (frozenset(), frozenset()))
+        self.claimed[org.casefold()] = (had_users | frozenset(users), had_teams | frozenset(teams))
 
-    async def write_one(self, op: str, org: str, name: str) -> ApiError | None:
-        """One resource's write, and GitHub's refusal if any: already applied in this process
-        (by a batch) -> that outcome; planned -> the plan's one batch; else batched with
-        concurrent calls."""
-        known, error = self.session.outcome(op, org, name)
-        if known:
-            return error
-        key = (op, org.casefold())
-        planned = self.plans.get(key) or {}
-        if name.casefold() in planned:
-            sent = self._sent.get(key)
-            if sent is None:
-                sent = asyncio.ensure_future(self.batcher.write(op, org, list(planned.values())))
-                self._sent[key] = sent
-            failures = await asyncio.shield(sent)
-            return failures.get(planned[name.casefold()])
-        return (await self.batcher.write(op, org, [name])).get(name)
+    def claims(self, org: str) -> tuple[frozenset[str], frozenset[str]]:
+        return self.claimed.get(org.casefold(), (frozenset(), frozenset()))
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(fn, *args)
 
     def stack(self, props: dict[str, Any]) -> str:
-        """The stack whose settings apply: the provider's own input (resources of stacks created
-        before the native provider recorded it in their properties)."""
+        """The stack whose settings apply: the provider's own ``stack`` input."""
         return self.session.config.stack or str(props.get("stack") or "")
 
 
 class Handler:
     """Base: a record with no API writes (subclasses override what they do)."""
 
-    rtype: ClassVar[ResourceType]
+    tokens: ClassVar[tuple[str, ...]]
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Validated inputs and failures as (property, reason)."""
         return news, []
 
-    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
-        """The properties whose change is an update (empty: no change). Nothing is ever replaced."""
-        return []
-
-    def planned_writes(self, inputs: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
-        """Writes this run will make, announced by the checked inputs: (operation, org, names)."""
-        return []
+    def diff(self, old_inputs: dict[str, Any], news: dict[str, Any]) -> DetailedDiff:
+        """The changed property paths (empty: no change). Nothing is ever replaced."""
+        return {}
 
     async def create(self, ctx: Context, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        raise NotImplementedError
+        raise ProviderError("this resource type is no longer created")
 
-    async def update(self, ctx: Context, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-        return self.rtype.keep_outputs(news)
+    async def update(self, ctx: Context, id_: str, old_inputs: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        raise ProviderError("this resource type is no longer updated")
 
     async def read(self, ctx: Context, id_: str, props: dict[str, Any],
                    inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """(outputs, inputs) as GitHub shows them now, or None when the resource is gone."""
         return props, inputs
 
-    async def delete(self, ctx: Context, id_: str, props: dict[str, Any]) -> None:
+    async def delete(self, ctx: Context, id_: str, props: dict[str, Any], old_inputs: dict[str, Any]) -> None:
         return None

@@ -4,9 +4,7 @@ Why the SDK's generated protos and not ``pulumi.provider.experimental``: the pin
 (v3.78.1) must run it, and the experimental SDK (3.171+) is undocumented, changes between
 releases and routes every call through its own ``PropertyValue`` model; the generated stubs
 (``pulumi.runtime.proto``) are the wire contract both engines speak, and the servicer below is
-~200 lines. It runs on ``grpc.aio``: the engine sends one Create/Delete per seat with unbounded
-parallelism, and each call is a coroutine waiting for its batched write
-(:mod:`copilot_seats.provider.batching`), so ten thousand concurrent calls cost no threads.
+~200 lines. It runs on ``grpc.aio``; the one Seats resource's writes run in threads.
 
 ``Configure`` answers ``supportsPreview: false``: the engine never calls Create or Update during
 a preview, so a preview cannot write to GitHub whatever the handlers do. Errors reach the
@@ -30,18 +28,20 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from copilot_seats import __version__, lifeline
 from copilot_seats.errors import CopilotSeatsError
 from copilot_seats.provider import contract
-from copilot_seats.provider.batching import WriteBatcher
 from copilot_seats.provider.handler import Context, Handler
-from copilot_seats.provider.records import OrganizationHandler, RevocationHandler, RosterHandler
-from copilot_seats.provider.seats import SeatHandler, TeamGrantHandler
+from copilot_seats.provider.legacy import LegacyHandler, LegacyRosterHandler
+from copilot_seats.provider.seats import SeatsHandler
 from copilot_seats.provider.session import ProviderConfig, Session
 from copilot_seats.redact import scrub
 
 __all__ = ["HANDLERS", "CopilotProvider", "main", "serve"]
 
-HANDLERS: dict[str, Handler] = {h.rtype.token: h for h in (
-    SeatHandler(), TeamGrantHandler(), OrganizationHandler(), RosterHandler(), RevocationHandler())}
+HANDLERS: dict[str, Handler] = {token: h for h in (SeatsHandler(), LegacyHandler(), LegacyRosterHandler())
+                                for token in h.tokens}
 """Handler per type token (see :mod:`copilot_seats.provider.contract`)."""
+
+_KINDS = {"add": provider_pb2.PropertyDiff.ADD, "delete": provider_pb2.PropertyDiff.DELETE,
+          "update": provider_pb2.PropertyDiff.UPDATE}
 
 R = TypeVar("R")
 
@@ -108,8 +108,7 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
     def _configure(self, inputs: dict[str, Any]) -> None:
         if self._context is not None:
             self._context.session.close()
-        session = Session(ProviderConfig.resolve(inputs))
-        self._context = Context(session, WriteBatcher(session))
+        self._context = Context(Session(ProviderConfig.resolve(inputs)))
 
     async def _call(self, ctx: grpc.aio.ServicerContext, fn: Callable[[], Awaitable[R]]) -> R:
         try:
@@ -122,10 +121,7 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
     def _handler(token: str, urn: str) -> Handler:
         # engines before 3.132 send no type: it is the URN's type segment (after any parent's type)
         token = token or (urn.split("::")[-2].split("$")[-1] if urn.count("::") >= 3 else "")
-        # a resource of a dynamic-provider stack that the upgrading run does not claim (an entry
-        # removed in the same edit) still has its old type: the engine hands its delete to us
-        rtype = contract.by_token(token)
-        handler = HANDLERS.get(rtype.token) if rtype else None
+        handler = HANDLERS.get(token)
         if handler is None:
             raise CopilotSeatsError(f"the copilot provider has no resource type {token or urn!r}")
         return handler
@@ -170,9 +166,6 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
         async def check() -> provider_pb2.CheckResponse:
             handler = self._handler(request.type, request.urn)
             inputs, failures = handler.check(_props(request.olds), _props(request.news))
-            if not failures:
-                for op, org, names in handler.planned_writes(inputs):
-                    self.context.plan(op, org, names)
             return provider_pb2.CheckResponse(inputs=_struct(inputs), failures=[
                 provider_pb2.CheckFailure(property=p, reason=r) for p, r in failures])
 
@@ -180,11 +173,14 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     async def Diff(self, request: provider_pb2.DiffRequest, ctx: Any) -> provider_pb2.DiffResponse:
         async def diff() -> provider_pb2.DiffResponse:
-            changed = self._handler(request.type, request.urn).diff(_props(request.olds), _props(request.news))
-            update = provider_pb2.PropertyDiff(kind=provider_pb2.PropertyDiff.UPDATE, inputDiff=True)
+            olds = _props(request.old_inputs) if request.HasField("old_inputs") else _props(request.olds)
+            changed = self._handler(request.type, request.urn).diff(olds, _props(request.news))
+            top = sorted({path.split("[", 1)[0].split(".", 1)[0] for path in changed})
             return provider_pb2.DiffResponse(
                 changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
-                diffs=changed, detailedDiff={k: update for k in changed}, hasDetailedDiff=True)
+                diffs=top, hasDetailedDiff=True,
+                detailedDiff={path: provider_pb2.PropertyDiff(kind=_KINDS[kind], inputDiff=True)
+                              for path, kind in changed.items()})
 
         return await self._call(ctx, diff)
 
@@ -198,8 +194,9 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     async def Update(self, request: provider_pb2.UpdateRequest, ctx: Any) -> provider_pb2.UpdateResponse:
         async def update() -> provider_pb2.UpdateResponse:
+            olds = _props(request.old_inputs) if request.HasField("old_inputs") else _props(request.olds)
             outputs = await self._handler(request.type, request.urn).update(
-                self.context, request.id, _props(request.olds), _props(request.news))
+                self.context, request.id, olds, _props(request.news))
             return provider_pb2.UpdateResponse(properties=_struct(outputs))
 
         return await self._call(ctx, update)
@@ -217,7 +214,9 @@ class CopilotProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     async def Delete(self, request: provider_pb2.DeleteRequest, ctx: Any) -> empty_pb2.Empty:
         async def delete() -> empty_pb2.Empty:
-            await self._handler(request.type, request.urn).delete(self.context, request.id, _props(request.properties))
+            old_inputs = _props(request.old_inputs) if request.HasField("old_inputs") else {}
+            await self._handler(request.type, request.urn).delete(self.context, request.id,
+                                                                   _props(request.properties), old_inputs)
             return empty_pb2.Empty()
 
         return await self._call(ctx, delete)

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from copilot_seats import defaults
+from copilot_seats.decisions.planning import Approval, NotApproved
 from copilot_seats.decisions.run_settings import OnDelete, RunSettings, parse_settings
-from copilot_seats.decisions.seat_state import active
 from copilot_seats.errors import ApiError, ConfigError, CredentialsError, NotFoundError, UnprocessableError
 from copilot_seats.github.api import CopilotClient, WriteResult
 from copilot_seats.github.credentials import base_url_from, check_token, token_from_stack_config
 from copilot_seats.github.live import LiveSnapshot, fetch_snapshot
-from copilot_seats.provider import contract
+from copilot_seats.provider.contract import WriteOp
 from copilot_seats.provider.stack_config import read_project_config
 
 __all__ = ["Failures", "ProviderConfig", "Session"]
@@ -53,8 +53,7 @@ class ProviderConfig:
     :param stack: the stack being operated on; when ``GITHUB_TOKEN`` is unset, the token is the
         stack's ``github:token`` secret, read through the CLI once per process (never an input of
         any resource, so never in the state).
-    :param token: a token given explicitly (``GITHUB_TOKEN``, or a ``token`` provider input for
-        programs that choose to pass one; this project's program never does).
+    :param token: ``GITHUB_TOKEN`` from the provider's environment, when set.
 
     Its ``repr`` never shows the token.
     """
@@ -79,14 +78,18 @@ class ProviderConfig:
         stack = str(inputs.get("stack") or "")
         if (env.get("GITHUB_TOKEN") or "").strip():
             return cls(base_url, check_token(env["GITHUB_TOKEN"], "GITHUB_TOKEN"), "GITHUB_TOKEN", spacing, stack)
-        configured = str(inputs.get("token") or "")
-        if configured.strip():
-            return cls(base_url, check_token(configured, "the copilot provider's token"), "provider config",
-                       spacing, stack)
         return cls(base_url, None, "github:token" if stack else "", spacing, stack)
 
     def __repr__(self) -> str:
         return f"ProviderConfig(base_url={self.base_url!r}, token_source={self.token_source!r}, stack={self.stack!r})"
+
+
+def _approved(approval: Approval, org: str, users: Sequence[str] = (), teams: Sequence[str] = ()) -> None:
+    missing = approval.unapproved(org, users, teams)
+    if missing:
+        raise NotApproved(f"refusing to revoke {', '.join(missing[:10])}"
+                          f"{f' and {len(missing) - 10} more' if len(missing) > 10 else ''}: no guard verdict of "
+                          "this operation approved it (nothing was sent)")
 
 
 class Session:
@@ -141,16 +144,6 @@ class Session:
                 snap = fetch_snapshot(self.client, org)
                 self._snapshots[key] = snap
         return snap
-
-    def observe_user(self, org: str, login: str) -> dict[str, Any] | None:
-        """Observations for a user, or None when the seat is gone or pending cancellation."""
-        seat = self.snapshot(org).seats.get(login.casefold())
-        return contract.observed_fields(seat) if active(seat) else None
-
-    def observe_team(self, org: str, slug: str) -> dict[str, Any] | None:
-        """How many active seats come through the team; None when there are none."""
-        seats = [s for s in self.snapshot(org).seats.values() if s.assigning_team == slug.casefold() and active(s)]
-        return {"live": True, "live_seats": len(seats)} if seats else None
 
     def settings(self, stack: str) -> RunSettings:
         """The stack's current settings (config via the CLI, environment overrides), once per process."""
@@ -210,17 +203,17 @@ class Session:
             failures.update(self._narrow(op, org, part, part_error, ok))
         return failures
 
-    _OPPOSITE: Final = {"grant_users": "revoke_users", "revoke_users": "grant_users",
-                        "grant_teams": "revoke_teams", "revoke_teams": "grant_teams"}
+    _OPPOSITE: Final = {WriteOp.GRANT_USERS: WriteOp.REVOKE_USERS, WriteOp.REVOKE_USERS: WriteOp.GRANT_USERS,
+                        WriteOp.GRANT_TEAMS: WriteOp.REVOKE_TEAMS, WriteOp.REVOKE_TEAMS: WriteOp.GRANT_TEAMS}
 
-    def outcome(self, op: str, org: str, name: str) -> tuple[bool, ApiError | None]:
+    def outcome(self, op: WriteOp, org: str, name: str) -> tuple[bool, ApiError | None]:
         """Whether ``op`` was already applied to ``name`` in this process, and GitHub's refusal if
         it was refused: a seat the Roster revoked in its batch needs no request of its own."""
         with self._lock:
             found = (op, org.casefold(), name.casefold())
             return (found in self._outcomes, self._outcomes.get(found))
 
-    def _record(self, op: str, org: str, names: Sequence[str], failures: Failures) -> Failures:
+    def _record(self, op: WriteOp, org: str, names: Sequence[str], failures: Failures) -> Failures:
         with self._lock:
             for name in names:
                 self._outcomes[(op, org.casefold(), name.casefold())] = failures.get(name)
@@ -232,28 +225,31 @@ class Session:
         failures = self._split("add_users", org, logins, lambda _e: False)
         with self._lock:
             self._revoked.difference_update((org.casefold(), n.casefold()) for n in logins if n not in failures)
-        return self._record("grant_users", org, logins, failures)
+        return self._record(WriteOp.GRANT_USERS, org, logins, failures)
 
     def grant_teams(self, org: str, slugs: Sequence[str]) -> Failures:
         """Grant seats to every member of the teams."""
-        return self._record("grant_teams", org, slugs, self._split("add_teams", org, slugs, lambda _e: False))
+        return self._record(WriteOp.GRANT_TEAMS, org, slugs, self._split("add_teams", org, slugs, lambda _e: False))
 
-    def revoke_teams(self, org: str, slugs: Sequence[str]) -> Failures:
+    def revoke_teams(self, org: str, slugs: Sequence[str], approval: Approval) -> Failures:
         """Cancel the seats granted through the teams, at most once per operation; an
-        already-cancelled or deleted team succeeds."""
-        todo = [s for s in slugs if self.outcome("revoke_teams", org, s) != (True, None)]
+        already-cancelled or deleted team succeeds. Only teams ``approval`` covers are sent."""
+        _approved(approval, org, teams=slugs)
+        todo = [s for s in slugs if self.outcome(WriteOp.REVOKE_TEAMS, org, s) != (True, None)]
         if not todo:
             return {}
         failures = self._split("remove_teams", org, todo, lambda e: isinstance(e, NotFoundError))
-        return self._record("revoke_teams", org, todo, failures)
+        return self._record(WriteOp.REVOKE_TEAMS, org, todo, failures)
 
-    def revoke_users(self, org: str, logins: Sequence[str]) -> Failures:
+    def revoke_users(self, org: str, logins: Sequence[str], approval: Approval) -> Failures:
         """Cancel the *direct* grant of each login (GitHub's O6), at most once per operation.
 
         Success when the seat is gone, already pending, or held through a team: a team seat cannot
         be cancelled per user (422) and the user keeps it, which is exactly what removing a direct
-        grant means. Any other failure is reported for its login.
+        grant means. Any other failure is reported for its login. Only logins ``approval`` covers
+        are sent (deny by default: see :class:`~copilot_seats.decisions.planning.Approval`).
         """
+        _approved(approval, org, users=logins)
         with self._lock:
             todo = [n for n in logins if (org.casefold(), n.casefold()) not in self._revoked]
         if not todo:
@@ -267,7 +263,7 @@ class Session:
                     kept.add(login)
         with self._lock:
             self._revoked.update((org.casefold(), n.casefold()) for n in todo if n not in failures and n not in kept)
-        return self._record("revoke_users", org, todo, failures)
+        return self._record(WriteOp.REVOKE_USERS, org, todo, failures)
 
     def _kept_by_team(self, org: str, login: str, error: ApiError, failures: Failures) -> bool:
         """After a 422 for one login: fine when the seat is gone, pending, or held through a team

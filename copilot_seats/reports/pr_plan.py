@@ -19,9 +19,10 @@ from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from copilot_seats.policies.catalog import RULES
-from copilot_seats.policies.config import DISABLED, ORGANIZATION_TYPE, POLICIES, ROSTER_TYPE, SEAT_TYPE, TEAM_TYPE
+from copilot_seats.policies.catalog import RULES, org_view
+from copilot_seats.policies.config import DISABLED, POLICIES, SEATS_TYPE
 from copilot_seats.policies.rules import UNKNOWN, Violation
+from copilot_seats.provider.contract import SeatsInputs, TeamEntry, UserEntry
 
 __all__ = [
     "Change",
@@ -31,15 +32,8 @@ __all__ = [
     "parse_preview",
 ]
 
-_METADATA = ("owner", "reason", "expires", "cost_center", "stale_exemption_reason", "stale_exemption_until")
-"""Desired fields a reviewer sees change (login and organization changes are replacements)."""
-
-_CREATES = {"create", "import"}
 _DELETES = {"delete", "discard"}
-_CHANGES = {"update", "replace"}
-"""Step ops that are one change each; create-replacement/delete-replaced halves of a replace,
-same, read and refresh steps are not changes a reviewer approves."""
-
+"""Step ops that drop the Seats record (a destroy or a rename): every seat it managed leaves."""
 
 @dataclass(frozen=True)
 class Change:
@@ -85,7 +79,7 @@ class PreviewPlan:
 
     :param resources: ``(type, inputs)`` of every resource the preview declares (not deleted),
         unknown values replaced by :data:`copilot_seats.policies.rules.UNKNOWN`.
-    :param organization: the Organization resource's inputs (live counts, cost), or ``{}``.
+    :param organization: the org-level view of the Seats resource (live counts, cost), or ``{}``.
     :param errors: error diagnostics (e.g. the mass-removal guard); a failed preview.
     :param warnings: warning diagnostics (e.g. seats.yaml warnings), deduplicated.
     """
@@ -111,11 +105,6 @@ def _known(value: Any) -> Any:
     return value
 
 
-def _text(props: Mapping[str, Any], key: str) -> str:
-    value = props.get(key)
-    return value if isinstance(value, str) and value != UNKNOWN_STRING_VALUE else ""
-
-
 def _state(step: Mapping[str, Any], which: str) -> Mapping[str, Any]:
     state = step.get(which)
     if not isinstance(state, Mapping):
@@ -124,66 +113,84 @@ def _state(step: Mapping[str, Any], which: str) -> Mapping[str, Any]:
     return props if isinstance(props, Mapping) else {}
 
 
-def _name(step: Mapping[str, Any]) -> tuple[str, str]:
-    urn = str(step.get("urn", ""))
-    rtype, _, name = urn.rpartition("::")
-    return rtype.rpartition("::")[2], name
+def _type(step: Mapping[str, Any]) -> str:
+    rtype, _, _name = str(step.get("urn", "")).rpartition("::")
+    return rtype.rpartition("::")[2]
 
 
-def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+def _fields(entry: UserEntry | TeamEntry) -> dict[str, str | None]:
+    return entry.metadata()
+
+
+def _changed_fields(old: UserEntry | TeamEntry, new: UserEntry | TeamEntry, name: str) -> str:
     parts = []
-    if _text(old, "login").casefold() == _text(new, "login").casefold() and _text(old, "login") != _text(new, "login"):
-        parts.append(f"login spelled {_text(new, 'login')} (was {_text(old, 'login')})")
-    for key in _METADATA:
-        if (old.get(key) or "") != (new.get(key) or ""):
-            parts.append(f"{key}: {old.get(key) or '-'} → {new.get(key) or '-'}")
+    before, after = getattr(old, name), getattr(new, name)
+    if before and after and before != after:
+        parts.append(f"spelled {after} (was {before})")
+    for key, value in _fields(new).items():
+        was = _fields(old)[key]
+        if (was or "") != (value or ""):
+            parts.append(f"{key}: {was or '-'} → {value or '-'}")
     return "; ".join(parts)
 
 
-def _change(step: Mapping[str, Any], forget: bool) -> Change | None:
-    """The change one Seat/TeamGrant step makes (names as seats.yaml spells them).
-
-    An update is a grant when the program planned a *repair* (GitHub does not show the declared
-    seat as held); a delete with ``onDelete: forget`` only stops managing the seat.
-    """
-    op = str(step.get("op", ""))
-    rtype, name = _name(step)
-    if rtype not in (SEAT_TYPE, TEAM_TYPE):
-        return None
-    old, new = _state(step, "oldState"), _state(step, "newState")
-    kind, field_name = ("team", "team") if rtype == TEAM_TYPE else ("user", "login")
-    shown = _text(new, field_name) or _text(old, field_name) or name
-    if op in _CREATES or (op in _CHANGES and _text(new, "repair")):
-        live = kind == "user" and new.get("live") is True
-        pending = live and bool(new.get("pending_cancellation_date"))
-        repair = _text(new, "repair") if op in _CHANGES else ""
-        return Change("grant", kind, shown, _text(new, "owner"), _text(new, "reason"), repair,
-                      held=live and not pending and not _text(new, "repair"), pending=pending)
-    if op in _DELETES:
-        if forget:
-            return Change("change", kind, shown, _text(old, "owner"), _text(old, "reason"),
-                          "entry removed; onDelete: forget - no longer managed, the seat is kept")
-        return Change("revoke", kind, shown, _text(old, "owner"), _text(old, "reason"),
-                      "entry removed from seats.yaml")
-    if op in _CHANGES:
-        return Change("change", kind, shown, _text(new, "owner"), _text(new, "reason"),
-                      _changed_fields(old, new) or "updated")
-    return None
-
-
-def _authoritative(roster: Mapping[str, Any], spelled: Mapping[str, str]) -> list[Change]:
-    """The seats the Roster revokes in authoritative mode (``revoke`` input: keys and team counts)."""
-    plan = roster.get("revoke")
-    if not isinstance(plan, Mapping):
-        return []
-    why = "held outside seats.yaml (authoritative mode)"
-    out = [Change("revoke", "user", spelled.get(str(key), str(key)), detail=why) for key in plan.get("users") or ()]
-    teams = plan.get("teams") or {}
-    if isinstance(teams, Mapping):
-        out += [Change("revoke", "team", str(slug), detail=f"{why}; {count} seat(s) through it",
-                       seats=int(count) if isinstance(count, int) else 0)
-                for slug, count in teams.items()]
+def _changes(old: SeatsInputs, new: SeatsInputs) -> list[Change]:
+    """Every seat change the Seats step plans: grants (planned writes, and entries adopted as
+    held), revocations (the check's plan), entries forgotten and metadata changes."""
+    out: list[Change] = []
+    forget = new.guard.on_delete.value == "forget"
+    for k, entry in new.users.items():
+        repair = new.grant_users.get(k)
+        seen = new.observed_users.get(k)
+        if repair is not None:
+            out.append(Change("grant", "user", entry.login or k, entry.owner or "", entry.reason or "", repair.reason,
+                              pending=repair.kind == "re-grant"))
+        elif k not in old.users:
+            out.append(Change("grant", "user", entry.login or k, entry.owner or "", entry.reason or "",
+                              held=bool(seen and seen.created_at),
+                              pending=bool(seen and seen.pending_cancellation_date)))
+        elif (detail := _changed_fields(old.users[k], entry, "login")):
+            out.append(Change("change", "user", entry.login or k, entry.owner or "", entry.reason or "", detail))
+    for k, team in new.teams.items():
+        seen_team = new.observed_teams.get(k)
+        seats = len(seen_team.members) if seen_team else 0
+        if k in new.grant_teams:
+            out.append(Change("grant", "team", team.team or k, team.owner or "", team.reason or "",
+                              new.grant_teams[k].reason))
+        elif k not in old.teams:
+            out.append(Change("grant", "team", team.team or k, team.owner or "", team.reason or "",
+                              f"already seats {seats} (recorded only)", held=True))
+        elif (detail := _changed_fields(old.teams[k], team, "team")):
+            out.append(Change("change", "team", team.team or k, team.owner or "", team.reason or "", detail))
+    spelled = {login.casefold(): login for login, _team in new.org.unmanaged}
+    for k, why in new.revoking.users.items():
+        was = old.users.get(k) or UserEntry()
+        out.append(Change("revoke", "user", was.login or spelled.get(k, k), was.owner or "", was.reason or "",
+                          why or "entry removed from seats.yaml"))
+    for k, count in new.revoking.teams.items():
+        was_team = old.teams.get(k) or TeamEntry()
+        why = "entry removed from seats.yaml" if k in old.teams else "held outside seats.yaml (authoritative mode)"
+        out.append(Change("revoke", "team", was_team.team or k, was_team.owner or "", was_team.reason or "",
+                          f"{why}; {count} seat(s) through it", seats=count))
+    if forget:
+        for k in old.users.keys() - new.users.keys():
+            was = old.users[k]
+            out.append(Change("change", "user", was.login or k, was.owner or "", was.reason or "",
+                              "entry removed; onDelete: forget - no longer managed, the seat is kept"))
+        for k in old.teams.keys() - new.teams.keys():
+            was_team = old.teams[k]
+            out.append(Change("change", "team", was_team.team or k, was_team.owner or "", was_team.reason or "",
+                              "entry removed; onDelete: forget - no longer managed, the seats are kept"))
     return out
+
+
+def _old_record(props: Mapping[str, Any]) -> SeatsInputs:
+    """The previous record: a Seats resource's, or (an upgrading stack) 0.1's Roster keys."""
+    if "roster_users" in props:
+        return SeatsInputs(str(props.get("organization") or ""),
+                           users={str(k): UserEntry(login=str(k)) for k in props.get("roster_users") or ()},
+                           teams={str(k): TeamEntry(team=str(k)) for k in props.get("roster_teams") or ()})
+    return SeatsInputs.from_props(props) if props else SeatsInputs("")
 
 
 def _diagnostics(data: Mapping[str, Any], severity: str) -> tuple[str, ...]:
@@ -200,26 +207,25 @@ def _diagnostics(data: Mapping[str, Any], severity: str) -> tuple[str, ...]:
 
 def parse_preview(data: Mapping[str, Any]) -> PreviewPlan:
     """The plan of a ``pulumi preview --json`` document (unknown shapes are skipped, not fatal)."""
-    steps = [s for s in data.get("steps") or () if isinstance(s, Mapping)]
     resources: list[tuple[str, Mapping[str, Any]]] = []
     organization: Mapping[str, Any] = {}
-    roster: Mapping[str, Any] = {}
-    for step in steps:
-        op = str(step.get("op", ""))
-        rtype, _ = _name(step)
-        if op in _DELETES or op in ("delete-replaced", "create-replacement"):
-            continue  # a replace step carries the same new inputs
+    changes: list[Change] = []
+    for step in (s for s in data.get("steps") or () if isinstance(s, Mapping)):
+        if _type(step) != SEATS_TYPE or str(step.get("op", "")) in ("delete-replaced", "create-replacement"):
+            continue
+        old = _old_record(_state(step, "oldState"))
+        if str(step.get("op", "")) in _DELETES:
+            changes += [Change("revoke", "user", e.login or k, e.owner or "", e.reason or "", "the Seats record leaves")
+                        for k, e in old.users.items()]
+            continue
         inputs = _known(dict(_state(step, "newState")))
-        resources.append((rtype, inputs))
-        if rtype == ORGANIZATION_TYPE:
-            organization = inputs
-        elif rtype == ROSTER_TYPE:
-            roster = inputs
-    forget = organization.get("on_delete") == "forget"
-    changes = [c for c in (_change(s, forget) for s in steps) if c is not None]
-    spelled = {str(u.get("login", "")).casefold(): str(u.get("login")) for u in organization.get("unmanaged") or ()
-               if isinstance(u, Mapping)}
-    changes += _authoritative(roster, spelled)
+        resources.append((SEATS_TYPE, inputs))
+        try:
+            new = SeatsInputs.from_props(inputs)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        organization = next(org_view(new))
+        changes += _changes(old, new)
     order = {"grant": 0, "revoke": 1, "change": 2}
     changes.sort(key=lambda c: (order[c.action], c.kind, c.name.casefold()))
     return PreviewPlan(tuple(changes), tuple(resources), organization,

@@ -1,8 +1,8 @@
 """Last activity the stack remembers past GitHub's 90-day retention, for ``report`` and ``prune``.
 
 GitHub reports ``last_activity_at: null`` once a seat has been idle for 90 days, which reads the
-same as "never used". Each Seat resource carries ``remembered_last_activity_at`` forward in the
-stack (its provider's ``check``), so the pack keeps judging the true date. This module reads those
+same as "never used". The Seats resource carries ``remembered`` (login -> newest activity) forward
+in the stack (its provider's ``check``), so the pack keeps judging the true date. This module reads those
 dates out of ``pulumi stack export`` (state only: no secret is decrypted, nothing is written) so
 ``copilot-seats report --stack`` and ``prune --stack`` judge staleness exactly as the pack does.
 """
@@ -20,7 +20,7 @@ from typing import Any
 from copilot_seats.desired.spec import normalize_login
 from copilot_seats.errors import ConfigError, ResponseError
 from copilot_seats.github.live import parse_datetime
-from copilot_seats.policies.config import SEAT_TYPE
+from copilot_seats.policies.config import SEATS_TYPE
 
 __all__ = ["StackMemoryError", "read_remembered_activity", "remembered_activity"]
 
@@ -30,21 +30,24 @@ class StackMemoryError(ConfigError):
 
 
 def remembered_activity(export: Mapping[str, Any]) -> dict[str, datetime]:
-    """Login key -> remembered last activity, from a ``pulumi stack export`` document."""
+    """Login key -> remembered last activity, from a ``pulumi stack export`` document (the Seats
+    resource's ``remembered`` input, which its provider's check carries forward)."""
     deployment = export.get("deployment") or {}
     found: dict[str, datetime] = {}
     for resource in deployment.get("resources") or ():
-        if not isinstance(resource, Mapping) or resource.get("type") != SEAT_TYPE:
+        if not isinstance(resource, Mapping) or resource.get("type") != SEATS_TYPE:
             continue
-        inputs = resource.get("inputs") or {}
-        login = inputs.get("login")
-        try:
-            when = parse_datetime(inputs.get("remembered_last_activity_at"))
-        except ResponseError:
-            continue  # not written by this program; judge by GitHub's data alone
-        if isinstance(login, str) and login and when is not None:
-            key = normalize_login(login)
-            found[key] = max(when, found.get(key, when))
+        remembered = (resource.get("inputs") or {}).get("remembered") or {}
+        if not isinstance(remembered, Mapping):
+            continue
+        for login, value in remembered.items():
+            try:
+                when = parse_datetime(value)
+            except ResponseError:
+                continue  # not written by this program; judge by GitHub's data alone
+            if isinstance(login, str) and login and when is not None:
+                key = normalize_login(login)
+                found[key] = max(when, found.get(key, when))
     return found
 
 

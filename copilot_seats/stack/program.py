@@ -17,11 +17,11 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pulumi
 
-from copilot_seats import defaults, lifeline
+from copilot_seats import lifeline
 from copilot_seats.decisions.run_settings import SettingsError, parse_settings
 from copilot_seats.desired.loader import check_file
 from copilot_seats.errors import ApiError, CopilotSeatsError
@@ -29,52 +29,27 @@ from copilot_seats.github.api import CopilotClient
 from copilot_seats.github.credentials import base_url_from, check_token
 from copilot_seats.github.live import fetch_snapshot
 from copilot_seats.redact import scrub
-from copilot_seats.stack.model import Declared, RunOptions, StackModel, build_stack
-from copilot_seats.stack.resources import (
-    CopilotResource,
-    Organization,
-    Roster,
-    Seat,
-    TeamGrant,
-    copilot_provider,
-    resource_options,
-)
+from copilot_seats.stack.model import RunOptions, StackModel, build_stack
+from copilot_seats.stack.resources import Seats, copilot_provider
 
 __all__ = ["main"]
 
 
-R = TypeVar("R", bound=CopilotResource)
-
-
-def _declare(cls: type[R], declared: Declared, provider: pulumi.ProviderResource,
-             depends_on: list[pulumi.Resource] | None = None) -> R:
-    """Register one resource. Seats and teams leave out their null fields (a missing field reads
-    as null everywhere: provider, pack, PR comment): the SDK keeps an Output per property, and at
-    10,000 seats the program's memory and registration time grow with their number."""
-    props = declared.props
-    if cls in (Seat, TeamGrant):
-        props = {k: v for k, v in props.items() if v is not None}
-    return cls(declared.name, props,
-               resource_options(cls.rtype, declared.name, declared.aliases, provider, depends_on or []))
-
-
-def _export(model: StackModel, roster: Roster, run_id: str) -> None:
+def _export(model: StackModel, seats: Seats, run_id: str) -> None:
     """Stack outputs. Counts of the listing as the run found it are plain; the two that depend on
-    what this run revokes come from the Roster's record of *this* run (unknown in a preview that
-    changes the roster, exact after ``up``)."""
+    what this run revokes come from the Seats resource's record of *this* run (unknown in a
+    preview that changes seats, exact after ``up``)."""
     for key, value in model.outputs.items():
         pulumi.export(key, value)
 
-    def revoked(args: list[Any]) -> dict[str, int]:
-        record_run, plan = args
-        plan = plan if record_run == run_id and isinstance(plan, dict) else {}
-        users = set(plan.get("users") or [])
-        seats = int(plan.get("seats") or 0)
-        return {"seatsRevokedByThisRun": seats,
-                "unmanagedSeatsAfterRun": max(model.unmanaged_count - len(users)
-                                              - sum(int(n) for n in (plan.get("teams") or {}).values()), 0)}
+    def revoked(last_run: Any) -> dict[str, int]:
+        run = last_run if isinstance(last_run, dict) and last_run.get("run_id") == run_id else {}
+        users = len(run.get("revoked_users") or [])
+        teams = sum(int(n) for n in (run.get("revoked_teams") or {}).values())
+        return {"seatsRevokedByThisRun": int(run.get("revoked_seats") or 0),
+                "unmanagedSeatsAfterRun": max(model.unmanaged_count - users - teams, 0)}
 
-    summary = pulumi.Output.all(roster.run_id, roster.revoking).apply(revoked)
+    summary = seats.last_run.apply(revoked)
     pulumi.export("seatsRevokedByThisRun", summary.apply(lambda s: s["seatsRevokedByThisRun"]))
     pulumi.export("unmanagedSeats", summary.apply(lambda s: s["unmanagedSeatsAfterRun"]))
 
@@ -119,16 +94,6 @@ def _token(github: pulumi.Config) -> str:
     return token
 
 
-def _warn_about_checkpoints(resources: int) -> None:
-    """Per-step checkpoints make an ``up`` of thousands of seats quadratic (defaults.FINAL_ONLY_CHECKPOINTS)."""
-    final_only = all(os.environ.get(k, "").lower() in ("1", "true") for k in defaults.FINAL_ONLY_CHECKPOINTS)
-    if resources >= defaults.CHECKPOINT_WARNING_RESOURCES and not final_only:
-        pulumi.log.warn(
-            f"{resources} seats and teams: with per-step checkpoints an `up` rewrites the whole state after every "
-            "seat and slows down quadratically. Set PULUMI_EXPERIMENTAL=true PULUMI_SKIP_CHECKPOINTS=true and run "
-            "`pulumi up --skip-preview` (safe: every copilot operation is idempotent; see docs/reconcile.md)")
-
-
 def _main() -> None:
     project, github = pulumi.Config(), pulumi.Config("github")
     checked = check_file(Path(project.get("seatsFile") or "seats.yaml"))
@@ -143,7 +108,7 @@ def _main() -> None:
     except SettingsError as err:
         raise pulumi.RunError(f"invalid stack config; {_nothing_written()}: {err}") from None
     run_id = uuid.uuid4().hex
-    options = RunOptions(stack=pulumi.get_stack(), api_url=github.get("baseUrl"), settings=settings, run_id=run_id)
+    options = RunOptions(api_url=github.get("baseUrl"), settings=settings, run_id=run_id)
     token = _token(github)
     client = CopilotClient(base_url_from(os.environ, options.api_url), token, read_only=True)
     try:
@@ -153,13 +118,5 @@ def _main() -> None:
     finally:
         client.close()
     model = build_stack(spec, snapshot, datetime.now(UTC), options)
-
-    _warn_about_checkpoints(len(model.seats) + len(model.teams))
-    provider = copilot_provider(options.api_url)
-    org = _declare(Organization, model.organization, provider)
-    children: list[pulumi.Resource] = [org]
-    children += [_declare(TeamGrant, team, provider, [org]) for team in model.teams]
-    children += [_declare(Seat, seat, provider, [org]) for seat in model.seats]
-    assert model.roster is not None
-    roster = _declare(Roster, model.roster, provider, children)
-    _export(model, roster, run_id)
+    seats = Seats(model.seats, copilot_provider(options.api_url))
+    _export(model, seats, run_id)

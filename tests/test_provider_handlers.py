@@ -1,32 +1,30 @@
-"""The ``copilot`` provider's resource handlers: pure diff/check decisions (the guard in the
-Organization's check), and create/update/read/delete against the simulator."""
+"""The ``copilot:index:Seats`` handler: the guard in check, entry-level diffs, writes that only
+the operation's own verdict approves and that count only when GitHub shows them done, destroy,
+import, and the retirement of 0.1's per-seat types (copilot_seats.provider.seats / legacy)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
 from conftest import RunningSimulator
 
-from copilot_seats.provider.batching import WriteBatcher
+from copilot_seats.decisions.run_settings import OnDelete, RunSettings
+from copilot_seats.desired.spec import Mode, SeatSpec, Settings, TeamGrant, UserGrant
+from copilot_seats.github.live import fetch_snapshot
+from copilot_seats.provider.contract import SeatsInputs, UserEntry
 from copilot_seats.provider.handler import Context, ProviderError
-from copilot_seats.provider.records import OrganizationHandler, RevocationHandler, RosterHandler
-from copilot_seats.provider.seats import SeatHandler, TeamGrantHandler
+from copilot_seats.provider.legacy import LegacyHandler, LegacyRosterHandler
+from copilot_seats.provider.seats import SeatsHandler, previous_roster
 from copilot_seats.provider.session import ProviderConfig, Session
+from copilot_seats.stack.model import RunOptions, build_stack
 
 T = TypeVar("T")
-
-BASE: dict[str, Any] = {
-    "organization": "octo-demo", "login": "alice", "owner": "platform", "reason": "dev",
-    "expires": None, "cost_center": None, "stale_exemption_reason": None, "stale_exemption_until": None,
-    "live": True, "last_activity_at": "2026-11-01T00:00:00Z", "assigning_team": None,
-}
-
-
-def with_(**changes: Any) -> dict[str, Any]:
-    return {**BASE, **changes}
+HANDLER = SeatsHandler()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -46,11 +44,11 @@ def make_ctx(simulator: RunningSimulator) -> Iterator[Callable[..., Context]]:
     made: list[Session] = []
 
     def make(settings: Mapping[str, Mapping[str, str]] | None = None) -> Context:
-        config = ProviderConfig.resolve({"token": simulator.token, "baseUrl": simulator.base_url},
-                                        env={"COPILOT_SEATS_WRITE_SPACING": "0"})
+        config = ProviderConfig.resolve({"baseUrl": simulator.base_url, "stack": "dev"},
+                                        env={"COPILOT_SEATS_WRITE_SPACING": "0", "GITHUB_TOKEN": simulator.token})
         session = Session(config, settings_reader=lambda stack: (settings or {}).get(stack, {}))
         made.append(session)
-        return Context(session, WriteBatcher(session, idle=0.005))
+        return Context(session)
 
     yield make
     for session in made:
@@ -62,396 +60,262 @@ def ctx(make_ctx: Callable[..., Context]) -> Context:
     return make_ctx()
 
 
-def seats(sim: RunningSimulator) -> dict[str, dict[str, Any]]:
-    return {s["assignee"]["login"].casefold(): s for s in sim.client().list_seats("acme") if s["assignee"]}
+def record(sim: RunningSimulator, users: list[str], teams: list[str] = (), mode: Mode = Mode.ADDITIVE,
+           **settings: Any) -> dict[str, Any]:
+    """The Seats inputs the program would send for acme with these entries (against the live listing)."""
+    spec = SeatSpec("acme", tuple(UserGrant(login=u, owner="platform", reason="dev") for u in users),
+                    tuple(TeamGrant(slug=t, owner="platform") for t in teams), Settings(mode=mode))
+    client = sim.client()
+    snapshot = fetch_snapshot(client, "acme")
+    run_settings = RunSettings(**{"max_removal_count": 10, "max_removal_fraction": 0.1, **settings})
+    return build_stack(spec, snapshot, datetime.now(UTC), RunOptions(settings=run_settings, run_id="r1")).seats.to_props()
 
 
-def written(sim: RunningSimulator, method: str, field: str = "selected_usernames") -> list[list[str]]:
+def checked(olds: dict[str, Any], news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    return HANDLER.check(olds, news)
+
+
+def writes(sim: RunningSimulator, method: str, field: str = "selected_usernames") -> list[list[str]]:
     return [w.body[field] for w in sim.writes if w.method == method and field in w.body]
 
 
-def acme(login: str, **changes: Any) -> dict[str, Any]:
-    return with_(organization="acme", login=login, stack="dev", **changes)
+def active_direct(sim: RunningSimulator) -> set[str]:
+    return {s["assignee"]["login"].casefold() for s in sim.client().list_seats("acme")
+            if s["assignee"] and not s.get("assigning_team") and not s.get("pending_cancellation_date")}
 
 
-# -- Seat: diff and check (no API) ----------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    "news",
-    [
-        with_(last_activity_at="2026-11-20T00:00:00Z"),
-        with_(live=False, pending_cancellation_date="2026-12-01"),
-        with_(api_url="http://127.0.0.1:9999", stack="other"),
-        with_(login="Alice"),
-        with_(organization="Octo-Demo"),
-    ],
-    ids=["new-activity", "seat-went-pending-without-planned-repair", "run-settings", "login-case-only",
-         "org-case-only"],
-)
-def test_seat_diff_ignores_observations(news: dict[str, Any]) -> None:
-    assert SeatHandler().diff(BASE, news) == []
+ALL = ["Alice", "bob", "newbie"]
+"""acme's active direct seats (carol and dave are listed through team platform; erin is pending)."""
 
 
-@pytest.mark.parametrize(
-    ("news", "changed"),
-    [(with_(owner="someone-else"), ["owner"]), (with_(reason="new"), ["reason"]),
-     (with_(expires="2027-01-01"), ["expires"]), (with_(stale_exemption_until="2027-01-01"), ["stale_exemption_until"]),
-     (with_(organization="acme-two"), ["organization"]), (with_(repair_kind="grant"), ["repair"]),
-     (with_(repair_kind="re-grant"), ["repair"]), (with_(repair_kind="grant-direct"), ["repair"])],
-    ids=["owner", "reason", "expires", "exemption", "org-moved", "repair-grant", "repair-re-grant",
-         "repair-grant-direct"],
-)
-def test_seat_diff_names_the_changed_desired_field(news: dict[str, Any], changed: list[str]) -> None:
-    assert SeatHandler().diff(BASE, news) == changed
+# -- check: the guard ------------------------------------------------------------------------------
 
-
-def test_a_direct_grant_through_an_undeclared_team_is_sent_once() -> None:
-    assert SeatHandler().diff(with_(granted_directly=True), with_(repair_kind="grant-direct")) == []
-
-
-def test_check_remembers_last_activity_after_github_drops_it() -> None:
-    olds = with_(last_activity_at="2026-06-01T00:00:00Z", remembered_last_activity_at="2026-06-01T00:00:00Z")
-    checked, failures = SeatHandler().check(olds, with_(last_activity_at=None))
+def test_removing_entries_within_the_limit_plans_exactly_their_revocation(simulator: RunningSimulator) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    news, failures = checked(olds, record(simulator, ["Alice"]))
     assert failures == []
-    assert checked["remembered_last_activity_at"] == "2026-06-01T00:00:00Z"
-    assert checked["last_activity_at"] is None
+    assert news["revoking"]["users"] == {"bob": "entry removed from seats.yaml",
+                                         "newbie": "entry removed from seats.yaml"}
+    assert news["revoking"]["seats"] == 2
 
 
-def test_check_takes_newer_activity_and_works_without_olds() -> None:
-    olds = with_(remembered_last_activity_at="2026-06-01T00:00:00Z")
-    checked, _ = SeatHandler().check(olds, with_(last_activity_at="2026-11-24T10:00:00Z"))
-    assert checked["remembered_last_activity_at"] == "2026-11-24T10:00:00Z"
-    fresh, _ = SeatHandler().check({}, with_(last_activity_at=None))
-    assert fresh["remembered_last_activity_at"] is None
+def test_the_guard_refuses_more_removals_than_its_limit_naming_them(simulator: RunningSimulator) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    news, failures = checked(olds, record(simulator, ["Alice"], max_removal_count=1, max_removal_fraction=0))
+    assert len(failures) == 1
+    prop, message = failures[0]
+    assert prop == "" and "refusing to revoke 2 Copilot seats" in message and "limit 1" in message
+    assert "bob" in message and "COPILOT_SEATS_ALLOW_MASS_REMOVAL" in message
+    allowed, failures = checked(olds, record(simulator, ["Alice"], max_removal_count=1, max_removal_fraction=0,
+                                             allow_mass_removal=True))
+    assert failures == [] and allowed["revoking"]["seats"] == 2
 
 
-def test_team_diff_ignores_case_and_observations() -> None:
-    olds = {"organization": "o", "team": "ml"}
-    assert TeamGrantHandler().diff(olds, {**olds, "team": "ML"}) == []
-    assert TeamGrantHandler().diff(olds, {**olds, "live_seats": 9}) == []
-    assert TeamGrantHandler().diff(olds, {**olds, "repair_kind": "re-grant"}) == ["repair"]
+def test_forget_revokes_nothing_and_costs_the_guard_nothing(simulator: RunningSimulator) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    news, failures = checked(olds, record(simulator, [], max_removal_count=0, max_removal_fraction=0,
+                                          on_delete=OnDelete.FORGET))
+    assert failures == [] and news["revoking"]["users"] == {}
 
 
-# -- Seat and TeamGrant: writes -------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    ("props", "grants", "direct"),
-    [
-        (acme("alice"), [], True),
-        (acme("carol", assigning_team="platform"), [], False),
-        (acme("frank", live=False, repair_kind="grant"), ["frank"], True),
-        (acme("erin", pending_cancellation_date="2026-12-01", repair_kind="re-grant"), ["erin"], True),
-        (acme("carol", assigning_team="design", repair_kind="grant-direct"), ["carol"], True),
-    ],
-    ids=["already-direct-no-write", "via-declared-team-no-write", "missing-grants", "pending-restores",
-         "undeclared-team-gets-direct-grant"],
-)
-def test_seat_create_grants_only_for_a_planned_repair(
-        simulator: RunningSimulator, ctx: Context, props: dict[str, Any], grants: list[str], direct: bool) -> None:
-    id_, outputs = run(SeatHandler().create(ctx, props))
-    assert written(simulator, "POST") == ([grants] if grants else [])
-    assert id_ == f"acme/{props['login']}"
-    assert outputs["login"] == props["login"] and outputs["granted_directly"] is direct
-    assert "live" not in outputs and "last_activity_at" not in outputs  # observations stay inputs only
-    if grants:
-        assert seats(simulator)[grants[0]]["pending_cancellation_date"] is None
+def test_authoritative_mode_revokes_seats_outside_seats_yaml_within_the_absolute_limit_of_a_new_stack(
+        simulator: RunningSimulator) -> None:
+    news, failures = checked({}, record(simulator, ["Alice"], mode=Mode.AUTHORITATIVE))
+    assert failures == []
+    assert news["revoking"]["users"] == {u: "held outside seats.yaml (authoritative mode)" for u in ("bob", "newbie")}
+    assert news["revoking"]["teams"] == {"platform": 2}  # carol and dave (dave is not declared)
+    _, failures = checked({}, record(simulator, ["Alice"], mode=Mode.AUTHORITATIVE, max_removal_count=2))
+    assert failures and "refusing to revoke" in failures[0][1]
 
 
-def test_seat_create_fails_with_githubs_answer_for_that_login(simulator: RunningSimulator, ctx: Context) -> None:
-    with pytest.raises(ProviderError, match=r"could not grant a seat to mallory: .*not members"):
-        run(SeatHandler().create(ctx, acme("mallory", live=False, repair_kind="grant")))
+def test_moving_the_record_to_another_organization_is_refused(simulator: RunningSimulator) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    moved = {**record(simulator, ALL), "organization": "labs"}
+    _, failures = checked(olds, moved)
+    assert failures and "refusing to change the managed organization" in failures[0][1]
+    _, failures = checked(olds, {**moved, "organization": "ACME"})
+    assert failures == []  # letter case is not a move
 
 
-@pytest.mark.parametrize(
-    ("olds", "news", "grants"),
-    [
-        (acme("frank"), acme("frank", owner="x"), []),
-        (acme("frank"), acme("frank", repair_kind="re-grant"), ["frank"]),
-        (acme("frank", granted_directly=True), acme("frank", repair_kind="grant-direct"), []),
-        (acme("frank"), acme("frank", repair_kind="grant-direct"), ["frank"]),
-    ],
-    ids=["metadata-only", "repair", "already-granted-directly", "grant-direct"],
-)
-def test_seat_update_grants_only_for_a_planned_repair(
-        simulator: RunningSimulator, ctx: Context, olds: dict[str, Any], news: dict[str, Any],
-        grants: list[str]) -> None:
-    outputs = run(SeatHandler().update(ctx, "acme/frank", olds, news))
-    assert written(simulator, "POST") == ([grants] if grants else [])
-    assert outputs["granted_directly"] is (bool(grants) or bool(olds.get("granted_directly")))
+def test_remembered_activity_survives_githubs_90_day_reset(simulator: RunningSimulator) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    assert olds["remembered"]["alice"] == olds["observed_users"]["alice"]["last_activity_at"]
+    forgotten = record(simulator, ALL)
+    forgotten["observed_users"]["alice"].pop("last_activity_at")
+    news, _ = checked(olds, forgotten)
+    assert news["remembered"]["alice"] == olds["remembered"]["alice"]
 
 
-def test_seat_update_keeps_desired_fields_but_not_observations_as_outputs(
+def test_a_team_only_seat_is_granted_directly_once(simulator: RunningSimulator) -> None:
+    first, _ = checked({}, record(simulator, ["carol"]))
+    assert first["grants"]["users"]["carol"]["kind"] == "grant-direct"
+    second, _ = checked(first, record(simulator, ["carol"]))
+    assert second["grants"]["users"] == {} and second["granted_directly"] == ["carol"]
+
+
+# -- diff: the list of seat changes ------------------------------------------------------------------
+
+def test_diff_names_only_changed_entries_and_planned_writes(simulator: RunningSimulator) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    same, _ = checked(olds, record(simulator, ALL))
+    assert HANDLER.diff(olds, same) == {}
+    edited = record(simulator, ["alice", "newbie", "frank"])
+    edited["users"]["newbie"]["owner"] = "someone-else"
+    news, _ = checked(olds, edited)
+    assert HANDLER.diff(olds, news) == {
+        'users["frank"]': "add", 'users["bob"]': "delete", 'users["newbie"].owner': "update",
+        'users["alice"].login': "update",  # spelling: Alice -> alice, one entry
+        'grants.users["frank"]': "add", 'revoking.users["bob"]': "add",
+    }
+
+
+def test_observations_moving_are_never_a_change(simulator: RunningSimulator) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    moved = record(simulator, ALL)
+    moved["observed_users"]["alice"]["last_activity_at"] = "2026-12-01T00:00:00Z"
+    moved["org"]["estimated_monthly_cost"] = "1"
+    moved["run_id"] = "another-run"
+    news, _ = checked(olds, moved)
+    assert HANDLER.diff(olds, news) == {}
+
+
+# -- create / update: writes ---------------------------------------------------------------------------
+
+def test_adopting_held_seats_writes_nothing(simulator: RunningSimulator, ctx: Context) -> None:
+    news, _ = checked({}, record(simulator, ALL))
+    id_, outputs = run(HANDLER.create(ctx, news))
+    assert id_ == "acme" and simulator.writes == []
+    assert outputs["managed_users"] == ["alice", "bob", "newbie"]
+
+
+def test_grants_go_out_in_batches_of_100(simulator: RunningSimulator, ctx: Context) -> None:
+    members = simulator.state.org("acme").members
+    for i in range(250):
+        members[f"user{i:03d}"] = f"user{i:03d}"
+    news, _ = checked({}, record(simulator, [*ALL, *[f"user{i:03d}" for i in range(250)]]))
+    run(HANDLER.create(ctx, news))
+    assert [len(b) for b in writes(simulator, "POST")] == [100, 100, 50]
+
+
+def test_update_revokes_removed_entries_then_verifies(simulator: RunningSimulator, ctx: Context) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    news, _ = checked(olds, record(simulator, ["Alice"]))
+    outputs = run(HANDLER.update(ctx, "acme", olds, news))
+    assert writes(simulator, "DELETE") == [["bob", "newbie"]]
+    assert outputs["last_run"]["revoked_users"] == ["bob", "newbie"] and outputs["last_run"]["revoked_seats"] == 2
+    assert active_direct(simulator) == {"alice"}
+
+
+def test_update_plans_again_and_refuses_what_its_own_verdict_does_not_approve(
         simulator: RunningSimulator, ctx: Context) -> None:
-    outputs = run(SeatHandler().update(ctx, "id", acme("alice"), acme("alice", owner="x")))
-    assert outputs["owner"] == "x" and outputs["login"] == "alice" and outputs["organization"] == "acme"
-    assert "last_activity_at" not in outputs and "live" not in outputs
+    olds, _ = checked({}, record(simulator, ALL))
+    tampered = record(simulator, [], max_removal_count=1, max_removal_fraction=0)
+    tampered["revoking"] = {"users": {}, "teams": {}, "seats": 0, "limit": 99}  # a check that never ran
+    with pytest.raises(ProviderError, match="refusing to revoke 3"):
+        run(HANDLER.update(ctx, "acme", olds, tampered))
     assert simulator.writes == []
 
 
-def test_a_seat_moved_to_another_org_is_no_longer_held_directly(ctx: Context) -> None:
-    olds = acme("alice", granted_directly=True)
-    outputs = run(SeatHandler().update(ctx, "id", olds, {**olds, "organization": "labs"}))
-    assert outputs["granted_directly"] is False
+def test_a_revocation_github_answers_404_but_does_not_apply_is_not_counted_done(
+        simulator: RunningSimulator, ctx: Context) -> None:
+    olds, _ = checked({}, record(simulator, ALL))
+    news, _ = checked(olds, record(simulator, ["Alice"]))
+    simulator.state.inject(status=404, method="DELETE", path="selected_users", times=5)
+    with pytest.raises(ProviderError, match="GitHub does not show 2 write"):
+        run(HANDLER.update(ctx, "acme", olds, news))
+    assert active_direct(simulator) == {"alice", "bob", "newbie"}
 
 
-def test_seat_delete_revokes_the_direct_grant(simulator: RunningSimulator, ctx: Context) -> None:
-    run(SeatHandler().delete(ctx, "acme/bob", acme("bob")))
-    assert written(simulator, "DELETE") == [["bob"]]
-    assert seats(simulator)["bob"]["pending_cancellation_date"] is not None
+def test_a_refused_grant_fails_the_update_naming_the_login(simulator: RunningSimulator, ctx: Context) -> None:
+    news, _ = checked({}, record(simulator, [*ALL, "not-a-member"]))
+    with pytest.raises(ProviderError, match="not-a-member"):
+        run(HANDLER.create(ctx, news))
 
 
-def test_seat_delete_of_a_team_seat_succeeds_and_keeps_it(simulator: RunningSimulator, ctx: Context) -> None:
-    run(SeatHandler().delete(ctx, "acme/carol", acme("carol")))
-    assert seats(simulator)["carol"]["pending_cancellation_date"] is None
+# -- delete: destroy under the guard ------------------------------------------------------------------
+
+def _applied(simulator: RunningSimulator, ctx: Context, users: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create the record in ``ctx`` (an ``up``); a later destroy runs in a process of its own."""
+    news, _ = checked({}, record(simulator, users))
+    _, outputs = run(HANDLER.create(ctx, news))
+    return news, outputs
 
 
-def test_delete_with_on_delete_forget_writes_nothing(simulator: RunningSimulator,
-                                                     make_ctx: Callable[..., Context]) -> None:
-    ctx = make_ctx({"dev": {"onDelete": "forget"}})
-    run(SeatHandler().delete(ctx, "acme/bob", acme("bob")))
-    run(TeamGrantHandler().delete(ctx, "acme/team/platform", {"organization": "acme", "team": "platform",
-                                                               "stack": "dev"}))
+def test_destroy_beyond_the_limit_is_refused_before_any_revocation(
+        simulator: RunningSimulator, make_ctx: Callable[..., Context]) -> None:
+    inputs, outputs = _applied(simulator, make_ctx(), ALL)
+    ctx = make_ctx({"dev": {"maxRemovalCount": "1", "maxRemovalFraction": "0"}})
+    with pytest.raises(ProviderError, match="refusing to revoke .* in one destroy.*Nothing was revoked"):
+        run(HANDLER.delete(ctx, "acme", outputs, inputs))
     assert simulator.writes == []
 
 
-def test_seat_delete_failure_names_the_login(simulator: RunningSimulator, ctx: Context) -> None:
-    simulator.state.org("acme").seat_management_setting = "assign_all"
-    with pytest.raises(ProviderError, match="could not revoke the seat of bob"):
-        run(SeatHandler().delete(ctx, "acme/bob", acme("bob")))
+def test_an_allowed_destroy_revokes_every_managed_seat(simulator: RunningSimulator,
+                                                       make_ctx: Callable[..., Context]) -> None:
+    inputs, outputs = _applied(simulator, make_ctx(), ["bob", "newbie"])
+    run(HANDLER.delete(make_ctx({"dev": {"allowMassRemoval": "true"}}), "acme", outputs, inputs))
+    assert writes(simulator, "DELETE") == [["bob", "newbie"]]
+    assert active_direct(simulator) == {"alice"}
 
 
-def test_team_create_update_and_delete(simulator: RunningSimulator, ctx: Context) -> None:
-    props = {"organization": "acme", "team": "Platform", "stack": "dev", "owner": "infra", "live_seats": 2}
-    id_, outputs = run(TeamGrantHandler().create(ctx, props))
-    assert id_ == "acme/team/platform" and outputs["team"] == "Platform" and "live_seats" not in outputs
-    assert written(simulator, "POST", "selected_teams") == [["Platform"]]
-    run(TeamGrantHandler().update(ctx, id_, props, {**props, "owner": "new"}))  # metadata: no write
-    run(TeamGrantHandler().update(ctx, id_, props, {**props, "repair_kind": "re-grant"}))
-    # the same process granted it already (one engine operation): its outcome, no second request
-    assert written(simulator, "POST", "selected_teams") == [["Platform"]]
-    run(TeamGrantHandler().delete(ctx, id_, props))
-    assert written(simulator, "DELETE", "selected_teams") == [["Platform"]]
-    assert seats(simulator)["carol"]["pending_cancellation_date"] is not None
-    assert seats(simulator)["dave"]["pending_cancellation_date"] is None  # dave also holds a direct grant
+def test_destroy_with_forget_writes_nothing(simulator: RunningSimulator, make_ctx: Callable[..., Context]) -> None:
+    inputs, outputs = _applied(simulator, make_ctx(), ALL)
+    run(HANDLER.delete(make_ctx({"dev": {"onDelete": "forget"}}), "acme", outputs, inputs))
+    assert simulator.writes == []
 
 
-def test_team_grant_of_an_unknown_team_fails_with_its_slug(ctx: Context) -> None:
-    with pytest.raises(ProviderError, match="could not grant seats to team ghosts"):
-        run(TeamGrantHandler().create(ctx, {"organization": "acme", "team": "ghosts"}))
+def test_a_delete_never_revokes_what_another_record_of_the_operation_took_over(
+        simulator: RunningSimulator, ctx: Context) -> None:
+    inputs, outputs = _applied(simulator, ctx, ALL)  # e.g. --replace: the new record is created first
+    run(HANDLER.delete(ctx, "acme", outputs, inputs))
+    assert simulator.writes == []
 
 
-# -- read: refresh and `pulumi import` ------------------------------------------------------------
+# -- read: refresh and import ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("id_", "direct"), [("acme/Alice", True), ("acme/carol", False)])
-def test_import_reads_a_seat_from_its_id(ctx: Context, id_: str, direct: bool) -> None:
-    found = run(SeatHandler().read(ctx, id_, {}, {}))
+def test_import_adopts_the_orgs_active_seats(simulator: RunningSimulator, ctx: Context) -> None:
+    found = run(HANDLER.read(ctx, "acme", {}, {}))
     assert found is not None
     outputs, inputs = found
-    login = id_.split("/")[1]
-    assert outputs == {"organization": "acme", "login": login, "granted_directly": direct}
-    assert inputs == {"organization": "acme", "login": login}
+    record_ = SeatsInputs.from_props(inputs)
+    assert sorted(record_.users) == ["alice", "bob", "newbie"] and sorted(record_.teams) == ["platform"]
+    assert record_.declared_count == 5 and outputs["managed_users"] == sorted(record_.users)
+    assert simulator.writes == []
+    with pytest.raises(ProviderError, match="expected the organization"):
+        run(HANDLER.read(ctx, "acme/alice", {}, {}))
 
 
-@pytest.mark.parametrize("id_", ["acme/ghost", "acme/erin"], ids=["no-seat", "pending"])
-def test_import_or_refresh_of_a_seat_that_is_gone_finds_nothing(ctx: Context, id_: str) -> None:
-    assert run(SeatHandler().read(ctx, id_, {}, {})) is None
-    login = id_.split("/")[1]
-    assert run(SeatHandler().read(ctx, id_, acme(login), acme(login))) is None
+def test_refresh_keeps_the_record(simulator: RunningSimulator, ctx: Context) -> None:
+    inputs, outputs = _applied(simulator, ctx, ALL)
+    simulator.client().remove_users("acme", ["bob"])
+    assert run(HANDLER.read(ctx, "acme", outputs, inputs)) == (outputs, inputs)
 
 
-def test_refresh_keeps_the_recorded_outputs(simulator: RunningSimulator, ctx: Context) -> None:
-    props = acme("bob", granted_directly=True)
-    found = run(SeatHandler().read(ctx, "acme/bob", props, {"organization": "acme", "login": "bob"}))
-    assert found is not None
-    assert found[0]["granted_directly"] is True and "live" not in found[0]
-    assert found[1] == {"organization": "acme", "login": "bob"}
+# -- 0.1's per-seat types ----------------------------------------------------------------------------
+
+def test_a_legacy_per_seat_delete_writes_nothing(simulator: RunningSimulator, ctx: Context) -> None:
+    run(LegacyHandler().delete(ctx, "acme/bob", {"organization": "acme", "login": "bob"}, {}))
     assert simulator.writes == []
 
 
-def test_import_reads_a_team_from_its_id(ctx: Context) -> None:
-    assert run(TeamGrantHandler().read(ctx, "acme/team/platform", {}, {})) == (
-        {"organization": "acme", "team": "platform"}, {"organization": "acme", "team": "platform"})
-    assert run(TeamGrantHandler().read(ctx, "acme/team/empty-team", {}, {})) is None
+def test_destroying_a_stack_never_upgraded_is_refused(ctx: Context) -> None:
+    with pytest.raises(ProviderError, match="Run `pulumi up` once"):
+        run(LegacyRosterHandler().delete(ctx, "acme/roster", {"organization": "acme", "roster_users": ["bob"],
+                                                              "mode": "additive"}, {}))
 
 
-@pytest.mark.parametrize("id_", ["acme", "acme/", "/alice", "acme/alice/x"])
-def test_an_invalid_seat_id_is_a_clear_error(ctx: Context, id_: str) -> None:
-    with pytest.raises(ProviderError, match=r"invalid id .*expected <organization>/<login>"):
-        run(SeatHandler().read(ctx, id_, {}, {}))
+def test_the_legacy_roster_is_the_guards_last_applied_record(simulator: RunningSimulator) -> None:
+    legacy = {"organization": "acme", "roster_users": ["Alice", "bob", "newbie"], "roster_teams": [],
+              "declared_count": 3, "mode": "additive"}
+    roster = previous_roster(legacy)
+    assert roster is not None and roster.users == {"alice", "bob", "newbie"}
+    news, failures = checked(legacy, record(simulator, ["Alice", "newbie"]))
+    assert failures == [] and news["revoking"]["users"] == {"bob": "entry removed from seats.yaml"}
+    assert HANDLER.diff(legacy, news)['revoking.users["bob"]'] == "add"
 
 
-@pytest.mark.parametrize("id_", ["acme/platform", "acme/teams/platform", "acme/team/", "acme/team/a/b"])
-def test_an_invalid_team_id_is_a_clear_error(ctx: Context, id_: str) -> None:
-    with pytest.raises(ProviderError, match=r"invalid id .*expected <organization>/team/<slug>"):
-        run(TeamGrantHandler().read(ctx, id_, {}, {}))
-
-
-# -- Organization: the guard in check -------------------------------------------------------------
-
-def org_props(users: list[str], live_direct: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-    return {"organization": "octo-demo", "roster_users": users, "roster_teams": [], "mode": "additive",
-            "declared_count": len(users), "unmanaged_direct": live_direct if live_direct is not None else [],
-            "team_seats": {}, "max_removal_count": 10, "max_removal_fraction": 0.1,
-            "allow_mass_removal": False, **extra}
-
-
-def test_organization_check_fails_before_mass_removal() -> None:
-    before = org_props([f"u{i}" for i in range(30)])
-    inputs, failures = OrganizationHandler().check(before, org_props([], live_direct=[f"u{i}" for i in range(30)]))
-    assert len(failures) == 1 and failures[0][0] == "mass_removal_guard"
-    assert "refusing to revoke 30 Copilot seats" in failures[0][1]
-    assert inputs["revoking"]["seats"] == 30
-
-
-def test_organization_check_counts_only_removed_users_that_still_hold_a_seat() -> None:
-    before = org_props([f"u{i}" for i in range(30)])
-    inputs, failures = OrganizationHandler().check(before, org_props([], live_direct=["u1", "u2"]))
-    assert failures == [] and inputs["revoking"] == {"users": ["u1", "u2"], "teams": {}, "seats": 2}
-
-
-def test_organization_check_refuses_a_change_of_org_but_not_of_its_case() -> None:
-    before = org_props(["a"])
-    assert OrganizationHandler().check(before, org_props(["a"], organization="OCTO-demo"))[1] == []
-    _, moved = OrganizationHandler().check(before, org_props(["a"], organization="octo-two"))
-    assert "refusing to change the managed organization" in moved[0][1]
-    allowed = org_props(["a"], organization="octo-two", allow_organization_change=True)
-    assert OrganizationHandler().check(before, allowed)[1] == []
-
-
-def test_organization_check_reads_the_roster_of_earlier_versions() -> None:
-    legacy = {"organization": "octo-demo", "declared_users": [f"u{i}" for i in range(30)],
-              "declared_team_seats": {"ml": 5}, "declared_count": 35}
-    _, failures = OrganizationHandler().check(legacy, org_props([], live_direct=[f"u{i}" for i in range(30)],
-                                                                team_seats={"ml": 5}))
-    assert "refusing to revoke 35 Copilot seats" in failures[0][1]
-
-
-def test_organization_check_allows_when_explicitly_allowed_or_forgetting() -> None:
-    before = org_props([f"u{i}" for i in range(30)])
-    live = [f"u{i}" for i in range(30)]
-    assert OrganizationHandler().check(before, org_props([], live, allow_mass_removal=True))[1] == []
-    assert OrganizationHandler().check(before, org_props([], live, on_delete="forget"))[1] == []
-
-
-def test_a_new_stack_passes_the_guard_in_additive_mode() -> None:
-    assert OrganizationHandler().check({}, org_props(["a"], live_direct=[f"x{i}" for i in range(50)]))[1] == []
-
-
-def test_organization_diff_never_changes_for_observations() -> None:
-    olds = org_props(["a"], unmanaged=[{"login": "x"}])
-    assert OrganizationHandler().diff(olds, org_props(["a", "b"], unmanaged=[])) == []
-
-
-def test_organization_create_and_update_keep_only_the_org(ctx: Context) -> None:
-    assert run(OrganizationHandler().create(ctx, org_props(["a"], organization="Acme"))) == (
-        "acme", {"organization": "Acme"})
-    assert run(OrganizationHandler().update(ctx, "acme", org_props(["a"]), org_props(["b"]))) == {
-        "organization": "octo-demo"}
-
-
-# -- Roster: authoritative revocations and the destroy guard --------------------------------------
-
-def test_roster_diff_changes_only_with_the_roster_or_planned_revocations() -> None:
-    olds = org_props(["a", "b"])
-    assert RosterHandler().diff(olds, {**olds, "unmanaged_direct": ["z"], "run_id": "x"}) == []
-    assert RosterHandler().diff(olds, org_props(["a"])) == ["roster_users"]
-    assert RosterHandler().diff(olds, {**olds, "organization": "Octo-Demo"}) == []
-    assert RosterHandler().diff(olds, {**olds, "revoke": {"users": ["z"], "teams": {}}}) == ["revoke"]
-
-
-def test_roster_check_records_the_plan_and_the_guard_limit() -> None:
-    inputs, failures = RosterHandler().check(org_props(["a", "b"]), org_props(["a"], live_direct=["b"]))
-    assert failures == []
-    assert inputs["revoking"] == {"users": ["b"], "teams": {}, "seats": 1, "limit": 10}
-
-
-def roster(users: list[str], revoke_users: list[str], revoke_teams: dict[str, int] | None = None,
-           limit: int = 10, **extra: Any) -> dict[str, Any]:
-    teams = revoke_teams or {}
-    return {**org_props(users, organization="acme", mode="authoritative", stack="dev", run_id="r1"),
-            "revoke": {"users": revoke_users, "teams": teams},
-            "revoking": {"users": revoke_users, "teams": teams,
-                         "seats": len(revoke_users) + sum(teams.values()), "limit": limit}, **extra}
-
-
-def test_roster_revokes_outside_seats_teams_first_then_what_that_reveals(
-        simulator: RunningSimulator, ctx: Context) -> None:
-    # GitHub lists dave (direct and via platform) under the team: revoking the team reveals his
-    # direct grant, which is outside seats.yaml too, so the same run revokes it
-    props = roster(["alice"], ["bob", "newbie"], {"platform": 2})
-    id_, outputs = run(RosterHandler().create(ctx, props))
-    assert id_ == "acme/roster" and outputs["run_id"] == "r1" and outputs["revoking"]["seats"] == 4
-    assert [(w.method, w.body) for w in simulator.writes] == [
-        ("DELETE", {"selected_teams": ["platform"]}), ("DELETE", {"selected_usernames": ["bob", "newbie"]}),
-        ("DELETE", {"selected_usernames": ["dave"]})]
-    now = seats(simulator)
-    assert all(now[k]["pending_cancellation_date"] for k in ("bob", "newbie", "carol", "dave"))
-    assert now["alice"]["pending_cancellation_date"] is None
-
-
-def test_roster_revokes_what_the_revocations_reveal_within_the_guard(
-        simulator: RunningSimulator, ctx: Context) -> None:
-    # the plan missed the undeclared team (as when GitHub showed its seats as direct): one run converges
-    run(RosterHandler().update(ctx, "acme/roster", {}, roster(["alice", "dave"], ["bob", "newbie"])))
-    assert written(simulator, "DELETE", "selected_teams") == [["platform"]]
-    assert seats(simulator)["carol"]["pending_cancellation_date"] is not None
-
-
-def test_roster_stops_when_revealed_seats_exceed_the_guard(simulator: RunningSimulator, ctx: Context) -> None:
-    with pytest.raises(ProviderError, match="more than the guard allows"):
-        run(RosterHandler().update(ctx, "acme/roster", {}, roster(["alice", "dave"], ["bob", "newbie"], limit=2)))
-    assert written(simulator, "DELETE", "selected_teams") == []
-
-
-def test_roster_in_additive_mode_revokes_only_the_planned_removals(simulator: RunningSimulator, ctx: Context) -> None:
-    run(RosterHandler().update(ctx, "acme/roster", {}, roster(["alice"], [])))
-    assert simulator.writes == []
-    run(RosterHandler().create(ctx, roster(["alice"], ["bob"], mode="additive")))  # bob's entry was removed
-    assert [(w.method, w.body) for w in simulator.writes] == [("DELETE", {"selected_usernames": ["bob"]})]
-    run(SeatHandler().delete(ctx, "acme/bob", acme("bob")))  # his delete finds the outcome: no request
-    assert len(simulator.writes) == 1
-
-
-def destroy_props(users: list[str]) -> dict[str, Any]:
-    return {**org_props(users, organization="acme"), "stack": "dev"}
-
-
-def test_destroy_beyond_the_guard_is_refused_before_any_revocation(
-        simulator: RunningSimulator, make_ctx: Callable[..., Context]) -> None:
-    ctx = make_ctx({"dev": {"maxRemovalCount": "1", "maxRemovalFraction": "0"}})
-    with pytest.raises(ProviderError, match=r"refusing to revoke 3 Copilot seats in one destroy.*Nothing was revoked"):
-        run(RosterHandler().delete(ctx, "acme/roster", destroy_props(["alice", "bob", "newbie", "ghost"])))
-    assert simulator.writes == []
-
-
-@pytest.mark.parametrize("settings", [{"maxRemovalCount": "3"}, {"maxRemovalCount": "0", "allowMassRemoval": "true"},
-                                      {"maxRemovalCount": "0", "onDelete": "forget"}],
-                         ids=["within-limit", "allowed", "forget"])
-def test_destroy_within_the_guard_passes(simulator: RunningSimulator, make_ctx: Callable[..., Context],
-                                         settings: dict[str, str]) -> None:
-    ctx = make_ctx({"dev": {"maxRemovalFraction": "0", **settings}})
-    run(RosterHandler().delete(ctx, "acme/roster", destroy_props(["alice", "bob", "newbie"])))
-    if settings.get("onDelete") == "forget":
-        assert simulator.writes == []
-        return
-    # allowed: one batch for every managed seat; each seat's delete then sends nothing
-    assert [w.body for w in simulator.writes] == [{"selected_usernames": ["alice", "bob", "newbie"]}]
-    for login in ("alice", "bob", "newbie"):
-        run(SeatHandler().delete(ctx, f"acme/{login}", acme(login)))
-    assert len(simulator.writes) == 1
-
-
-def test_destroy_counts_seats_through_declared_teams(make_ctx: Callable[..., Context]) -> None:
-    ctx = make_ctx({"dev": {"maxRemovalCount": "1", "maxRemovalFraction": "0"}})
-    with pytest.raises(ProviderError, match=r"refusing to revoke 2 Copilot seats.*team platform"):
-        run(RosterHandler().delete(ctx, "acme/roster", {**destroy_props([]), "roster_teams": ["platform"]}))
-
-
-# -- Revocation (legacy) --------------------------------------------------------------------------
-
-def test_legacy_revocation_records_are_never_created_and_delete_writes_nothing(
-        simulator: RunningSimulator, ctx: Context) -> None:
-    with pytest.raises(ProviderError, match="no longer created"):
-        run(RevocationHandler().create(ctx, {"organization": "acme", "login": "bob"}))
-    run(RevocationHandler().delete(ctx, "acme/bob", {"organization": "acme", "login": "bob"}))
-    assert simulator.writes == []
+def test_entries_round_trip_through_props() -> None:
+    entry = UserEntry(login="Alice", owner="o", reason=None, expires="2027-01-01")
+    assert UserEntry.from_props(entry.to_props()) == entry
+    inputs = SeatsInputs("acme", users={"alice": entry})
+    assert SeatsInputs.from_props(inputs.to_props()) == replace(inputs)

@@ -10,13 +10,20 @@ import pytest
 from conftest import RunningSimulator
 
 from copilot_seats.errors import AuthError, CredentialsError, UnprocessableError
+from copilot_seats.decisions.planning import Approval, NotApproved
 from copilot_seats.provider.session import ProviderConfig, Session
 
 
 def make_session(sim: RunningSimulator, token: str | None = None) -> Session:
-    config = ProviderConfig.resolve({"token": token or sim.token, "baseUrl": sim.base_url},
-                                    env={"COPILOT_SEATS_WRITE_SPACING": "0"})
+    config = ProviderConfig.resolve({"baseUrl": sim.base_url},
+                                    env={"COPILOT_SEATS_WRITE_SPACING": "0", "GITHUB_TOKEN": token or sim.token})
     return Session(config, settings_reader=lambda _stack: {})
+
+
+def everyone(org: str = "acme") -> Approval:
+    """An approval covering every name of the small fixture (the guard is tested elsewhere)."""
+    names = frozenset({"alice", "bob", "carol", "dave", "erin", "frank", "newbie", "nobody"})
+    return Approval(org, names, frozenset({"platform", "empty-team", "ghost-team"}))
 
 
 @pytest.fixture
@@ -42,13 +49,10 @@ def posts(sim: RunningSimulator) -> list[list[str]]:
 
 def test_concurrent_reads_share_one_listing(simulator: RunningSimulator, session: Session) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        seen = list(pool.map(lambda login: session.observe_user("acme", login),
-                             ["Alice", "bob", "carol", "erin", "ghost"] * 4))
-    assert len(simulator.requests) == 2  # billing + one page, whatever the number of resources
-    assert seen[0] is not None and str(seen[0]["last_activity_editor"]).startswith("vscode")
-    assert seen[2] is not None and seen[2]["assigning_team"] == "platform"
-    assert seen[3] is None  # erin: pending cancellation counts as gone
-    assert seen[4] is None  # ghost: no seat
+        seen = list(pool.map(lambda org: session.snapshot(org), ["acme", "ACME", "acme", "Acme"] * 4))
+    assert len(simulator.requests) == 2  # billing + one page, however many callers
+    assert all(s is seen[0] for s in seen)
+    assert str(seen[0].seats["alice"].last_activity_editor).startswith("vscode")
 
 
 def test_the_listing_is_cached_per_org_case_insensitively_and_fresh_fetches_again(
@@ -62,13 +66,6 @@ def test_the_listing_is_cached_per_org_case_insensitively_and_fresh_fetches_agai
     assert "frank" in session.snapshot("acme").seats  # and the fresh listing replaces the cached one
     assert len([r for r in simulator.requests if r.method == "GET"]) == 4
 
-
-def test_observe_team_counts_active_seats_through_the_team(session: Session) -> None:
-    assert session.observe_team("acme", "Platform") == {"live": True, "live_seats": 2}
-    assert session.observe_team("acme", "empty-team") is None
-
-
-# -- grants ---------------------------------------------------------------------------------------
 
 def test_a_grant_sends_one_post_with_every_name(simulator: RunningSimulator, session: Session) -> None:
     assert session.grant_users("acme", ["frank", "newbie"]) == {}
@@ -113,7 +110,7 @@ def test_an_org_wide_refusal_of_a_full_batch_costs_three_requests_not_two_hundre
     failures = session.grant_users("acme", names)
     assert sorted(failures) == names
     assert [len(body) for body in posts(simulator)] == [100, 50, 50]
-    session.revoke_users("acme", names[:64])  # none holds a seat: each 422 is then looked up, not retried
+    session.revoke_users("acme", names[:64], Approval("acme", frozenset(names)))  # none holds a seat: each 422 is then looked up, not retried
     assert [len(body) for body in deletes(simulator)] == [64, 32, 32]
 
 
@@ -126,23 +123,23 @@ def test_team_grants_report_an_unknown_team_alone(simulator: RunningSimulator, s
 # -- revocations ----------------------------------------------------------------------------------
 
 def test_revoking_a_seat_that_is_gone_or_pending_succeeds(simulator: RunningSimulator, session: Session) -> None:
-    assert session.revoke_users("acme", ["erin"]) == {}   # already pending
-    assert session.revoke_users("acme", ["frank"]) == {}  # member without a seat
-    assert session.revoke_users("acme", ["bob"]) == {}
+    assert session.revoke_users("acme", ["erin"], everyone()) == {}   # already pending
+    assert session.revoke_users("acme", ["frank"], everyone()) == {}  # member without a seat
+    assert session.revoke_users("acme", ["bob"], everyone()) == {}
     assert seats(simulator)["bob"]["pending_cancellation_date"] is not None
 
 
 def test_a_404_on_revoke_is_success(simulator: RunningSimulator, session: Session) -> None:
     simulator.state.inject(status=404, method="DELETE", path="selected_users", times=5)
-    assert session.revoke_users("acme", ["bob", "newbie"]) == {}
+    assert session.revoke_users("acme", ["bob", "newbie"], everyone()) == {}
     assert len(simulator.writes) == 1  # a 404 is not split: it means "nothing to revoke"
     simulator.state.inject(status=404, method="DELETE", path="selected_teams")
-    assert session.revoke_teams("acme", ["platform"]) == {}
+    assert session.revoke_teams("acme", ["platform"], everyone()) == {}
 
 
 def test_cancelling_the_direct_grant_of_a_team_only_seat_succeeds_and_keeps_the_seat(
         simulator: RunningSimulator, session: Session) -> None:
-    assert session.revoke_users("acme", ["carol", "bob"]) == {}  # the batch 422s for carol
+    assert session.revoke_users("acme", ["carol", "bob"], everyone()) == {}  # the batch 422s for carol
     now = seats(simulator)
     assert now["carol"]["pending_cancellation_date"] is None  # still seated through platform
     assert now["bob"]["pending_cancellation_date"] is not None
@@ -150,72 +147,78 @@ def test_cancelling_the_direct_grant_of_a_team_only_seat_succeeds_and_keeps_the_
 
 def test_a_seat_held_directly_and_through_a_team_keeps_its_team_seat(
         simulator: RunningSimulator, session: Session) -> None:
-    assert session.revoke_users("acme", ["dave"]) == {}
+    assert session.revoke_users("acme", ["dave"], everyone()) == {}
     dave = seats(simulator)["dave"]
     assert dave["pending_cancellation_date"] is None
     assert dave["assigning_team"]["slug"] == "platform"  # type: ignore[index]
 
 
 def test_a_seat_is_revoked_at_most_once_per_process(simulator: RunningSimulator, session: Session) -> None:
-    session.revoke_users("acme", ["bob"])
-    session.revoke_users("ACME", ["BOB"])
+    session.revoke_users("acme", ["bob"], everyone())
+    session.revoke_users("ACME", ["BOB"], everyone())
     assert deletes(simulator) == [["bob"]]
 
 
 def test_a_seat_granted_again_can_be_revoked_again(simulator: RunningSimulator, session: Session) -> None:
-    session.revoke_users("acme", ["bob"])
+    session.revoke_users("acme", ["bob"], everyone())
     session.grant_users("acme", ["Bob"])
-    session.revoke_users("acme", ["bob"])
+    session.revoke_users("acme", ["bob"], everyone())
     assert deletes(simulator) == [["bob"], ["bob"]]
 
 
 def test_a_failed_revocation_is_tried_again(simulator: RunningSimulator, session: Session) -> None:
     simulator.state.inject(status=403, method="DELETE", path="selected_users",
                            message="Resource not accessible by integration")
-    assert list(session.revoke_users("acme", ["bob"])) == ["bob"]
-    assert session.revoke_users("acme", ["bob"]) == {}
+    assert list(session.revoke_users("acme", ["bob"], everyone())) == ["bob"]
+    assert session.revoke_users("acme", ["bob"], everyone()) == {}
     assert deletes(simulator) == [["bob"], ["bob"]]
 
 
 def test_any_other_422_on_revoke_is_the_logins_failure(simulator: RunningSimulator, session: Session) -> None:
     simulator.state.org("acme").seat_management_setting = "assign_all"
-    failures = session.revoke_users("acme", ["bob"])
+    failures = session.revoke_users("acme", ["bob"], everyone())
     assert list(failures) == ["bob"] and isinstance(failures["bob"], UnprocessableError)
-    assert session.revoke_users("acme", ["bob"]) != {}  # not remembered as revoked
+    assert session.revoke_users("acme", ["bob"], everyone()) != {}  # not remembered as revoked
 
 
 # -- credentials ----------------------------------------------------------------------------------
 
-def test_github_token_in_the_environment_wins_over_the_configured_token() -> None:
+def test_the_token_comes_from_the_environment_never_from_a_provider_input() -> None:
     env = {"GITHUB_TOKEN": "env-token-0123456789", "GITHUB_API_URL": "http://127.0.0.1:1"}
     config = ProviderConfig.resolve({"token": "config-token-0123456789", "baseUrl": "http://other"}, env=env)
     assert (config.token, config.token_source, config.base_url) == (
         "env-token-0123456789", "GITHUB_TOKEN", "http://127.0.0.1:1")
+    without = ProviderConfig.resolve({"token": "config-token-0123456789", "stack": "dev"}, env={})
+    assert without.token is None and without.token_source == "github:token"  # read through the CLI later
 
 
-def test_the_configured_token_and_base_url_apply_without_environment() -> None:
-    config = ProviderConfig.resolve({"token": " config-token-0123456789\n", "baseUrl": "http://127.0.0.1:2"},
-                                    env={"GITHUB_TOKEN": "  "})
-    assert (config.token, config.token_source, config.base_url) == (
-        "config-token-0123456789", "provider config", "http://127.0.0.1:2")
-
-
-@pytest.mark.parametrize(("inputs", "env", "source"), [
-    ({"token": "secret-part-one\nsecret-part-two"}, {}, "the copilot provider's token"),
-    ({}, {"GITHUB_TOKEN": "secret-part-one secret-part-two"}, "GITHUB_TOKEN"),
-], ids=["config", "environment"])
-def test_a_malformed_token_is_refused_naming_its_source_never_its_value(
-        inputs: dict[str, str], env: dict[str, str], source: str) -> None:
+def test_a_malformed_token_is_refused_naming_its_source_never_its_value() -> None:
     with pytest.raises(CredentialsError) as raised:
-        ProviderConfig.resolve(inputs, env=env)
+        ProviderConfig.resolve({}, env={"GITHUB_TOKEN": "secret-part-one secret-part-two"})
     message = str(raised.value)
-    assert source in message and "malformed" in message
+    assert "GITHUB_TOKEN" in message and "malformed" in message
     assert "secret-part" not in message
 
 
 def test_the_config_repr_never_shows_the_token() -> None:
-    config = ProviderConfig.resolve({"token": "config-token-0123456789"}, env={})
-    assert "config-token" not in repr(config) and "provider config" in repr(config)
+    config = ProviderConfig.resolve({}, env={"GITHUB_TOKEN": "env-token-0123456789"})
+    assert "env-token" not in repr(config) and "GITHUB_TOKEN" in repr(config)
+
+
+# -- deny by default ------------------------------------------------------------------------------
+
+def test_a_revocation_no_verdict_approved_is_refused_and_nothing_is_sent(
+        simulator: RunningSimulator, session: Session) -> None:
+    approval = Approval("acme", frozenset({"bob"}))
+    with pytest.raises(NotApproved, match="newbie"):
+        session.revoke_users("acme", ["bob", "newbie"], approval)
+    with pytest.raises(NotApproved, match="team platform"):
+        session.revoke_teams("acme", ["platform"], approval)
+    with pytest.raises(NotApproved):
+        session.revoke_users("labs", ["bob"], approval)  # another org
+    assert simulator.writes == []
+    assert session.revoke_users("acme", ["BOB"], approval) == {}
+    assert deletes(simulator) == [["BOB"]]
 
 
 def test_no_token_fails_on_first_use_with_what_to_do(simulator: RunningSimulator) -> None:

@@ -26,8 +26,8 @@ import click
 import pytest
 import yaml
 
-from copilot_seats import defaults
 from copilot_seats.cli import main
+from copilot_seats.scaffold import scaffold_files
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -157,10 +157,8 @@ def test_pull_request_workflow_validates_previews_with_the_pack_and_comments() -
 def test_push_to_main_runs_up_one_at_a_time() -> None:
     workflow = load_workflow(APPLY)
     assert workflow["on"]["push"]["branches"] == ["main"] and "seats.yaml" in workflow["on"]["push"]["paths"]
-    assert "pulumi up --yes --skip-preview --policy-pack policies --non-interactive --message $MESSAGE" in _lines(APPLY)
-    # final-only checkpoints (linear applies at 10,000 seats); experimental mode would make a previewed
-    # `up` follow its preview's plan, which live activity dates break: hence --skip-preview above
-    assert {k: workflow["env"][k] for k in defaults.FINAL_ONLY_CHECKPOINTS} == defaults.FINAL_ONLY_CHECKPOINTS
+    ups = [c.line for c in workflow_commands(APPLY) if c.argv[:2] == ("pulumi", "up")]
+    assert ups == ["pulumi up --yes --policy-pack policies --non-interactive --message $MESSAGE"]
     steps = _jobs(workflow)["up"]["steps"]
     apply = next(s for s in steps if s.get("name") == "Apply")
     assert apply["env"]["MESSAGE"] == "${{ steps.pr.outputs.message }}", "every apply records its pull request"
@@ -187,6 +185,18 @@ def test_weekly_prune_opens_a_pull_request_with_the_summary() -> None:
     create = [s for s in _steps(workflow) if s.get("uses", "").startswith("peter-evans/create-pull-request@")]
     assert len(create) == 1 and create[0]["with"]["body-path"] == "prune.md"
     assert create[0]["with"]["add-paths"] == "seats.yaml"
+
+
+def test_apply_is_a_plain_up_with_per_step_checkpoints() -> None:
+    """No experimental mode, no final-only checkpoints, no --skip-preview: a plain `pulumi up --yes`
+    (a few resources per organization, so a checkpoint per step is cheap and a kill loses nothing)."""
+    for path in [*WORKFLOWS.glob("*.yml"), REPO / ".github" / "actions" / "setup" / "action.yml"]:
+        text = path.read_text()
+        for needle in ("PULUMI_EXPERIMENTAL", "PULUMI_SKIP_CHECKPOINTS", "--skip-preview"):
+            assert needle not in text, f"{path.name}: {needle}"
+    for name, text in scaffold_files("acme", "organization: acme\n", "@acme/admins").items():
+        for needle in ("PULUMI_EXPERIMENTAL", "PULUMI_SKIP_CHECKPOINTS", "--skip-preview"):
+            assert needle not in text, f"init's {name}: {needle}"
 
 
 @pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])

@@ -8,8 +8,9 @@ pins the release was tested with), so upgrading is a version bump in one file, r
 any other change.
 
 The shims are the very files this repository runs (tests/test_init.py compares them), and
-the workflows and setup action are copies of this repository's own (same test), so a seats
-repository gets exactly the trust model documented in docs/gitops.md.
+the workflows, setup action, Dependabot and zizmor configurations are copies of this
+repository's own (same test), so a seats repository gets exactly the trust model documented in
+docs/gitops.md, with every action pinned by commit SHA and kept current by Dependabot.
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ def scaffold_files(org: str, seats_text: str, owners: str) -> dict[str, str]:
         ".gitignore": _GITIGNORE,
         ".github/CODEOWNERS": _CODEOWNERS.format(owners=owners),
         ".github/actions/setup/action.yml": (_TEMPLATES / "actions" / "setup.yml").read_text(encoding="utf-8"),
+        ".github/dependabot.yml": (_TEMPLATES / "github" / "dependabot.yml").read_text(encoding="utf-8"),
+        ".github/zizmor.yml": (_TEMPLATES / "github" / "zizmor.yml").read_text(encoding="utf-8"),
     }
     for workflow in sorted((_TEMPLATES / "workflows").glob("*.yml")):
         files[f".github/workflows/{workflow.name}"] = workflow.read_text(encoding="utf-8")

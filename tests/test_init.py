@@ -58,8 +58,11 @@ def test_the_workflows_and_setup_action_are_this_repositorys_own() -> None:
     files = scaffold_files("acme", "organization: acme\n", "@acme/admins")
     ours = {f".github/workflows/{p.name}": p.read_text() for p in (REPO / ".github" / "workflows").glob("*.yml")}
     ours[".github/actions/setup/action.yml"] = (REPO / ".github" / "actions" / "setup" / "action.yml").read_text()
+    for name in ("dependabot.yml", "zizmor.yml"):
+        ours[f".github/{name}"] = (REPO / ".github" / name).read_text()
     assert {k: v for k, v in files.items() if k in ours} == ours, \
-        "copy .github/workflows/*.yml and .github/actions/setup/action.yml into copilot_seats/templates/"
+        "copy .github/workflows/*.yml, .github/actions/setup/action.yml, .github/dependabot.yml and " \
+        ".github/zizmor.yml into copilot_seats/templates/"
     assert set(ours) <= set(files)
 
 

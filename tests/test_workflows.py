@@ -12,6 +12,7 @@ does not exercise.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -190,7 +191,7 @@ def test_weekly_prune_opens_a_pull_request_with_the_summary() -> None:
 def test_apply_is_a_plain_up_with_per_step_checkpoints() -> None:
     """No experimental mode, no final-only checkpoints, no --skip-preview: a plain `pulumi up --yes`
     (a few resources per organization, so a checkpoint per step is cheap and a kill loses nothing)."""
-    for path in [*WORKFLOWS.glob("*.yml"), REPO / ".github" / "actions" / "setup" / "action.yml"]:
+    for path in [*WORKFLOWS.glob("*.yml"), SETUP_ACTION]:
         text = path.read_text()
         for needle in ("PULUMI_EXPERIMENTAL", "PULUMI_SKIP_CHECKPOINTS", "--skip-preview"):
             assert needle not in text, f"{path.name}: {needle}"
@@ -199,11 +200,87 @@ def test_apply_is_a_plain_up_with_per_step_checkpoints() -> None:
             assert needle not in text, f"init's {name}: {needle}"
 
 
-@pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])
-def test_actions_are_pinned_by_major_tag(name: str) -> None:
-    for step in _steps(load_workflow(name)) + _setup_action()["runs"]["steps"]:
-        if "uses" in step and step["uses"] != "./.github/actions/setup":
-            assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
+_PINNED = re.compile(r"(?m)^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)\s*$")
+
+
+@pytest.mark.parametrize("path", [*(WORKFLOWS / n for n in (PREVIEW, APPLY, DRIFT, PRUNE)),
+                                  REPO / ".github" / "actions" / "setup" / "action.yml"], ids=lambda p: p.name)
+def test_actions_are_pinned_by_commit_sha_with_the_tag_in_a_comment(path: Path) -> None:
+    text = path.read_text()
+    uses = re.findall(r"(?m)^\s*(?:-\s+)?uses:\s+(\S+)", text)
+    remote = [u for u in uses if not u.startswith("./")]
+    assert remote, path.name
+    pinned = {f"{name}@{sha}": tag for name, sha, tag in _PINNED.findall(text)}
+    assert sorted(pinned) == sorted(remote), f"{path.name}: every action by 40-hex commit SHA, tag in a comment"
+
+
+def test_one_commit_per_action_everywhere() -> None:
+    """The same action is pinned to the same commit and tag in every file (Dependabot bumps them together)."""
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for path in [*WORKFLOWS.glob("*.yml"), SETUP_ACTION]:
+        for name, sha, tag in _PINNED.findall(path.read_text()):
+            seen.setdefault(name, set()).add((sha, tag))
+    assert all(len(pins) == 1 for pins in seen.values()), seen
+
+
+def test_dependabot_keeps_actions_and_python_pins_current() -> None:
+    config = yaml.safe_load((REPO / ".github" / "dependabot.yml").read_text())
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(updates) == {"github-actions", "pip"}
+    assert set(updates["github-actions"]["directories"]) == {"/", "/.github/actions/setup"}
+    assert updates["pip"]["directory"] == "/"
+    assert all(u["schedule"]["interval"] and u["cooldown"]["default-days"] >= 1 for u in updates.values())
+
+
+# -- zizmor: no finding on .github/ nor on what `copilot-seats init` writes ------------------------
+
+
+def _zizmor(target: Path) -> list[dict[str, Any]]:
+    """``zizmor --offline`` findings on ``target`` (its .github/zizmor.yml honoured), from the JSON output."""
+    exe = Path(sys.executable).parent / "zizmor"
+    assert exe.exists(), "zizmor is a dev dependency (pip install -c constraints.txt -e '.[dev]')"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZIZMOR_", "GH_", "GITHUB_"))}
+    proc = subprocess.run([str(exe), "--offline", "--no-exit-codes", "--no-progress", "--format", "json", str(target)],
+                          capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    assert isinstance(found, list)
+    return found
+
+
+def _summary(findings: list[dict[str, Any]]) -> list[str]:
+    return [f"{f['determinations']['severity']} {f['ident']}: "
+            f"{f['locations'][0]['symbolic']['key']['Local']['verbatim_path']}:"
+            f"{f['locations'][0]['concrete']['location']['start_point']['row'] + 1}" for f in findings]
+
+
+def test_zizmor_finds_nothing_in_our_workflows() -> None:
+    findings = _zizmor(REPO / ".github")
+    assert not [f for f in findings if f["determinations"]["severity"] == "High"], _summary(findings)
+    assert findings == [], f"fix these, or ignore each with its reason in .github/zizmor.yml: {_summary(findings)}"
+
+
+def test_zizmor_finds_nothing_in_a_fresh_init_output(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "repo"), "--org", "acme"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "repo" / ".github" / "zizmor.yml").is_file()
+    findings = _zizmor(tmp_path / "repo")
+    assert not [f for f in findings if f["determinations"]["severity"] == "High"], _summary(findings)
+    assert findings == [], _summary(findings)
+
+
+def test_every_zizmor_ignore_has_its_reason() -> None:
+    lines = (REPO / ".github" / "zizmor.yml").read_text().splitlines()
+    config = yaml.safe_load("\n".join(lines))
+    for rule, spec in config["rules"].items():
+        for entry in spec["ignore"]:
+            at = next(i for i, line in enumerate(lines) if line.strip() == f"- {entry}")
+            above = [line.strip() for line in lines[:at]]
+            while above and above[-1].startswith("- "):
+                above.pop()  # entries sharing the reason above them
+            assert above and above[-1].startswith("#"), f"{rule} {entry}: no reason given"
 
 
 def test_codeowners_example_covers_seats_yaml() -> None:
@@ -255,6 +332,63 @@ def test_each_job_sees_exactly_its_secrets_in_its_protected_environment(name: st
     assert "secrets" not in {k for s in spec.get("steps", []) for k in s.get("with", {})}  # no `secrets: inherit`
 
 
+STEP_SECRETS = {
+    PREVIEW: {"Read-only GitHub credential (GitHub App installation token)": {"COPILOT_SEATS_READ_APP_KEY"},
+              "Preview with the policy pack": STATE_SECRETS | {"COPILOT_SEATS_READ_TOKEN"},
+              "Seat report (artifact)": {"COPILOT_SEATS_READ_TOKEN"},
+              "Compose the PR comment (plan first; always under GitHub's size limit)": {"COPILOT_SEATS_READ_TOKEN"}},
+    DRIFT: {"Read-only GitHub credential (GitHub App installation token)": {"COPILOT_SEATS_READ_APP_KEY"},
+            "Refresh and preview, expecting no changes": STATE_SECRETS | {"COPILOT_SEATS_READ_TOKEN"},
+            "Seat report, failing on drift": {"COPILOT_SEATS_READ_TOKEN"}},
+    PRUNE: {"Read-only GitHub credential (GitHub App installation token)": {"COPILOT_SEATS_READ_APP_KEY"},
+            "Prune stale users": STATE_SECRETS | {"COPILOT_SEATS_READ_TOKEN"},
+            "Open or update the pull request": {"SEATS_PR_TOKEN"}},
+    APPLY: {"Write GitHub credential (GitHub App installation token)": {"COPILOT_SEATS_WRITE_APP_KEY"},
+            "Apply": STATE_SECRETS | {"COPILOT_SEATS_WRITE_TOKEN"},
+            "Seat report": {"COPILOT_SEATS_WRITE_TOKEN"}},
+}
+"""Per workflow, the steps that can see a secret and exactly which: every other step sees none."""
+
+
+@pytest.mark.parametrize("name", sorted(STEP_SECRETS))
+def test_each_step_sees_only_the_secrets_it_uses(name: str) -> None:
+    workflow = load_workflow(name)
+    (job,) = _jobs(workflow).values()
+    assert _secrets_in(job.get("env", {})) == set(), "no secret in a job-level env: every step would see it"
+    seen = {step.get("name", step.get("uses", "")): _secrets_in(step) for step in job["steps"]}
+    assert {k: v for k, v in seen.items() if v} == STEP_SECRETS[name]
+
+
+@pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])
+def test_no_third_party_action_runs_after_the_github_credential_with_it(name: str) -> None:
+    """A step that holds the seat credential runs only commands of the trusted checkout; the
+    third-party actions (pinned) never get the token or a state secret."""
+    steps = next(iter(_jobs(load_workflow(name)).values()))["steps"]
+    for step in steps:
+        uses = step.get("uses", "")
+        if uses.startswith(("./", "actions/create-github-app-token@")):
+            continue
+        text = yaml.safe_dump(step)
+        if uses:
+            assert "steps.app.outputs.token" not in text and not (_secrets_in(step) & (STATE_SECRETS | READ_SECRETS
+                                                                                       | WRITE_SECRETS)), uses
+
+
+@pytest.mark.parametrize(("name", "level"), [(PREVIEW, "read"), (DRIFT, "read"), (PRUNE, "read"), (APPLY, "write")])
+def test_app_tokens_are_minted_with_exactly_the_permission_the_job_needs(name: str, level: str) -> None:
+    (app,) = [s for s in _steps(load_workflow(name))
+              if s.get("uses", "").startswith("actions/create-github-app-token@")]
+    permissions = {k: v for k, v in app["with"].items() if k.startswith("permission-")}
+    assert permissions == {"permission-organization-copilot-seat-management": level}
+
+
+@pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])
+def test_checkouts_keep_no_credentials(name: str) -> None:
+    for step in _steps(load_workflow(name)):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+
+
 def test_write_credentials_exist_only_in_the_apply_job() -> None:
     for (name, job), (environment, secrets) in JOB_SECRETS.items():
         writes = secrets & WRITE_SECRETS
@@ -282,11 +416,13 @@ def test_preview_runs_the_base_branch_tool_and_takes_only_seats_yaml_from_the_pr
     assert workflow["on"]["pull_request_target"]["paths"] == ["seats.yaml"]
     steps = _jobs(workflow)["preview"]["steps"]
     checkouts = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
-    assert checkouts == [steps[0]] and checkouts[0]["with"] == {"ref": "${{ github.event.pull_request.base.sha }}"}
+    assert checkouts == [steps[0]] and checkouts[0]["with"] == {"ref": "${{ github.event.pull_request.base.sha }}",
+                                                                "persist-credentials": False}
     head = [s for s in steps if "pull_request.head" in yaml.safe_dump(s)]
     assert len(head) == 1, "exactly one step may touch the pull request's head"
     data = head[0]
-    assert "uses" not in data and data["env"] == {"HEAD_SHA": "${{ github.event.pull_request.head.sha }}"}
+    assert "uses" not in data and data["env"] == {"HEAD_SHA": "${{ github.event.pull_request.head.sha }}",
+                                                  "FETCH_TOKEN": "${{ github.token }}"}
     script = data["run"]
     assert 'git cat-file blob "$HEAD_SHA:seats.yaml" > seats.yaml' in script
     assert not re.search(r"\bgit\s+(checkout|switch|restore|worktree|merge|reset|pull)\b", script)
@@ -301,7 +437,8 @@ def test_other_jobs_check_out_the_commit_they_were_triggered_for(name: str, job:
     assert "pull_request" not in workflow["on"] and "pull_request_target" not in workflow["on"]
     steps = _jobs(workflow)[job]["steps"]
     checkouts = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
-    assert checkouts == [steps[0]] and checkouts[0]["with"] == {"ref": "${{ github.sha }}"}
+    assert checkouts == [steps[0]]
+    assert checkouts[0]["with"] == {"ref": "${{ github.sha }}", "persist-credentials": False}
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -170,3 +171,26 @@ def test_pre_commit_hook_runs_validate_on_seats_files() -> None:
         "seats.yaml",
         "org/seats.yml",
     ]
+
+
+def test_org_refuses_a_file_naming_another_organization_at_its_line(tmp_path: Path) -> None:
+    seats = tmp_path / "seats.yaml"
+    seats.write_text("# from a pull request\norganization: other-org\nusers:\n  alice:\n")
+    result = run("--org", "octo-demo", str(seats))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith(
+        f"{seats}:2:15: error: organization 'other-org' is not 'octo-demo', the organization this repository manages")
+    as_json = run("--org", "octo-demo", "--format", "json", str(seats))
+    assert json.loads(as_json.stdout)["valid"] is False
+
+
+def test_org_comes_from_copilot_seats_org_and_compares_case_insensitively(files: dict[str, Path]) -> None:
+    env = {**os.environ, "COPILOT_SEATS_ORG": "Octo-Demo"}
+    same = subprocess.run([str(SCRIPT), "validate", str(files["valid"])], capture_output=True, text=True,
+                          timeout=60, env=env, check=False)
+    assert same.returncode == 0, same.stdout
+    other = subprocess.run([str(SCRIPT), "validate", str(files["valid"])], capture_output=True, text=True,
+                           timeout=60, env={**env, "COPILOT_SEATS_ORG": "acme"}, check=False)
+    assert other.returncode == 1 and "is not 'acme'" in other.stdout
+    bad = run("--org", "../x", str(files["valid"]))
+    assert bad.returncode == 2 and "--org (COPILOT_SEATS_ORG)" in bad.stderr

@@ -389,6 +389,27 @@ def test_checkouts_keep_no_credentials(name: str) -> None:
             assert step["with"]["persist-credentials"] is False
 
 
+def test_the_preview_reads_only_the_organization_the_repository_manages() -> None:
+    """COPILOT_SEATS_ORG (a repository variable, default the owner) is `--org` of validate, report and
+    pr-comment, and the App token's owner: a PR's `organization:` cannot choose what is read."""
+    workflow = load_workflow(PREVIEW)
+    assert workflow["env"]["COPILOT_SEATS_ORG"] == "${{ vars.COPILOT_SEATS_ORG || github.repository_owner }}"
+    steps = _jobs(workflow)["preview"]["steps"]
+    (app,) = [s for s in steps if s.get("id") == "app"]
+    assert app["with"]["owner"] == "${{ env.COPILOT_SEATS_ORG }}"
+    for command in workflow_commands(PREVIEW):
+        if command.argv[0] == "copilot-seats":
+            sub = main.commands[command.argv[1]]
+            org = next(p for p in sub.params if "--org" in p.opts)
+            assert getattr(org, "envvar", None) == "COPILOT_SEATS_ORG", command.line
+            assert "--org" not in command.argv, "the trusted org comes from the workflow env, not the command line"
+    validate = next(s for s in steps if s.get("id") == "validate")
+    previews = [s for s in steps if "pulumi preview" in s.get("run", "") or s.get("id") == "report"]
+    assert previews and all(s["if"] == "steps.validate.outcome == 'success'" for s in previews), \
+        "nothing reads GitHub unless validate (which checks the organization) passed"
+    assert steps.index(validate) < min(steps.index(s) for s in previews)
+
+
 def test_write_credentials_exist_only_in_the_apply_job() -> None:
     for (name, job), (environment, secrets) in JOB_SECRETS.items():
         writes = secrets & WRITE_SECRETS

@@ -24,6 +24,8 @@ import click
 from copilot_seats.cli import main
 from copilot_seats.decisions.analysis import seat_price
 from copilot_seats.desired.loader import check_file
+from copilot_seats.desired.names import check_name
+from copilot_seats.desired.trusted_org import check_organization
 from copilot_seats.errors import ApiError, CredentialsError, EditError
 from copilot_seats.github.api import client_from_env
 from copilot_seats.github.live import fetch_snapshot
@@ -93,17 +95,22 @@ def _live(org: str, now: datetime) -> tuple[dict[str, SeatFacts] | None, str]:
               help="read the live seats (GITHUB_TOKEN, read-only) for last activity and billing.")
 @click.option("--output", "-o", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="write the comment here instead of stdout.")
+@click.option("--org", envvar="COPILOT_SEATS_ORG", show_envvar=True, default=None,
+              help="the organization this repository manages: a seats file naming another one is shown "
+                   "as invalid and nothing is read (the preview workflow sets it).")
 def pr_comment(seats_path: Path, preview_path: Path | None, pack_config_path: Path | None, stack: str,
-               details_url: str, live: bool, output: Path | None) -> None:
+               details_url: str, live: bool, output: Path | None, org: str | None) -> None:
     """Render the PR comment of a seats preview: the plan first, then cost, then violations.
 
     Lists every seat granted, revoked or changed by login with owner and reason, the monthly
     cost now and after (this billing cycle and the next), violations summarised by policy, and
     the details collapsed. Always under GitHub's 65,536-character limit. Never writes to GitHub.
+    With --org, a seats file naming another organization is shown as invalid and nothing is read.
     """
     pack_config = _pack_config(pack_config_path)
     now = datetime.now(UTC)
-    checked = check_file(seats_path)
+    expected = check_name("organization", org, "--org (COPILOT_SEATS_ORG)") if org else None
+    checked = check_organization(check_file(seats_path), str(seats_path), expected)
     if checked.spec is None:
         data = CommentInput(stack=stack, problems=[str(p) for p in checked.errors], details_url=details_url)
     else:

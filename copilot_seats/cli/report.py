@@ -44,7 +44,8 @@ class _Progress:
 @main.command("report")
 @click.option("--seats", "seats_path", default="seats.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The seats file to compare with.")
-@click.option("--org", default=None, help="Organization to read (default: 'organization' in the seats file).")
+@click.option("--org", default=None, envvar="COPILOT_SEATS_ORG", show_envvar=True,
+              help="Organization to read (default: 'organization' in the seats file).")
 @click.option("--stale-days", type=click.IntRange(min=1), default=defaults.STALE_AFTER_DAYS,
               show_default=True, help="Stale when last activity is older than this (+1 day lag).")
 @click.option("--grace-days", type=click.IntRange(min=0), default=defaults.GRACE_DAYS, show_default=True,

@@ -18,6 +18,8 @@ import click
 
 from copilot_seats.cli import main
 from copilot_seats.desired.loader import CheckResult, check_file
+from copilot_seats.desired.names import check_name
+from copilot_seats.desired.trusted_org import check_organization
 from copilot_seats.errors import CheckFailed, SpecProblem
 from copilot_seats.escape import one_line
 
@@ -57,11 +59,20 @@ class _SeatsPath(click.Path):
     default=None,
     help="Judge expiry dates as of this date, YYYY-MM-DD (default: today). Makes CI runs reproducible.",
 )
-def validate(paths: tuple[str, ...], output_format: str, today: datetime | None) -> None:
+@click.option(
+    "--org",
+    envvar="COPILOT_SEATS_ORG",
+    show_envvar=True,
+    default=None,
+    help="The organization the files must name (case-insensitive): a file naming another one is invalid. "
+    "The preview workflow sets it, so a pull request cannot choose which organization is read.",
+)
+def validate(paths: tuple[str, ...], output_format: str, today: datetime | None, org: str | None) -> None:
     """Check seats.yaml files without contacting GitHub.
 
     Checks the YAML syntax, the JSON Schema (schemas/seats.schema.json), GitHub login and
-    team slug syntax, real dates, and duplicates (logins are case-insensitive). Warns about
+    team slug syntax, real dates, duplicates (logins are case-insensitive) and, with --org,
+    that the file names that organization. Warns about
     grants whose 'expires' date or stale exemption has passed. PATHS defaults to seats.yaml.
 
     Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.
@@ -74,7 +85,8 @@ def validate(paths: tuple[str, ...], output_format: str, today: datetime | None)
             )
         paths = (DEFAULT_PATH,)
     as_of: date | None = today.date() if today is not None else None
-    results = [check_file(path, today=as_of) for path in paths]
+    expected = check_name("organization", org, "--org (COPILOT_SEATS_ORG)") if org else None
+    results = [check_organization(check_file(path, today=as_of), path, expected) for path in paths]
     errors = [problem for result in results for problem in result.errors]
     warnings = [problem for result in results for problem in result.warnings]
     if output_format == "json":

@@ -1,5 +1,10 @@
 """The ``copilot`` provider's gRPC server, spoken to as the engine does (no engine needed): in
-process through :func:`serve`, and once as the ``pulumi-resource-copilot`` executable."""
+process through :func:`serve`, and once as the ``pulumi-resource-copilot`` executable.
+
+One ``copilot:index:Seats`` resource per organization (id: the org login); the inputs are the
+real ones the program builds (:func:`copilot_seats.stack.model.build_stack`) against the
+simulator. The Seats handler's batching and guard arithmetic are tested in
+test_provider_handlers.py; here: what crosses the wire."""
 
 from __future__ import annotations
 
@@ -11,26 +16,36 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from conftest import RunningSimulator
-from google.protobuf import empty_pb2, struct_pb2
+from conftest import TOKEN, RunningSimulator
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from copilot_seats import __version__
+from copilot_seats.decisions.run_settings import ENV_OVERRIDES, RunSettings
+from copilot_seats.desired.spec import SeatSpec, Settings, UserGrant
+from copilot_seats.github.live import fetch_snapshot
 from copilot_seats.provider import contract
 from copilot_seats.provider import server as server_module
 from copilot_seats.provider.session import Session
+from copilot_seats.stack.model import RunOptions, build_stack
 
 SIG, SECRET = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
-SEAT = "copilot:index:Seat"
+SEATS = contract.SEATS.token
+LEGACY_SEAT, LEGACY_TEAM, LEGACY_ORG, LEGACY_ROSTER = contract.LEGACY_TOKENS
+ALL = ["Alice", "bob", "newbie"]
+"""acme's active direct seats (carol and dave are listed through team platform; erin is pending)."""
 Stub = provider_pb2_grpc.ResourceProviderStub
+Diff = provider_pb2.DiffResponse
+Kind = provider_pb2.PropertyDiff
 
 
-def urn(type_: str, name: str, parent: str | None = None) -> str:
+def urn(type_: str, name: str = contract.SEATS_NAME, parent: str | None = None) -> str:
     return f"urn:pulumi:dev::seats::{parent + '$' if parent else ''}{type_}::{name}"
 
 
@@ -41,22 +56,58 @@ def struct(props: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def plain(value: struct_pb2.Struct) -> dict[str, Any]:
-    from google.protobuf import json_format
-
     converted: dict[str, Any] = json_format.MessageToDict(value)
     return converted
 
 
-def seat(login: str, **extra: Any) -> dict[str, Any]:
-    return {"organization": "acme", "login": login, "stack": "dev", "owner": "platform", "reason": "dev",
-            "live": False, "last_activity_at": None, **extra}
+def record(sim: RunningSimulator, users: list[str], **settings: Any) -> dict[str, Any]:
+    """The Seats inputs the program sends for acme declaring ``users`` (against the live listing)."""
+    spec = SeatSpec("acme", tuple(UserGrant(login=u, owner="platform", reason="dev") for u in users), (),
+                    Settings())
+    snapshot = fetch_snapshot(sim.client(), "acme")
+    run_settings = RunSettings(**{"max_removal_count": 10, "max_removal_fraction": 0.1, **settings})
+    options = RunOptions(settings=run_settings, run_id="r1")
+    return build_stack(spec, snapshot, datetime.now(UTC), options).seats.to_props()
 
 
-def configure(stub: Stub, sim: RunningSimulator, token: Any = None) -> provider_pb2.ConfigureResponse:
-    args = {"token": sim.token if token is None else token, "baseUrl": sim.base_url}
-    response: provider_pb2.ConfigureResponse = stub.Configure(
-        provider_pb2.ConfigureRequest(args=struct(args), acceptSecrets=True))
+def check(stub: Stub, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.CheckResponse:
+    response: provider_pb2.CheckResponse = stub.Check(provider_pb2.CheckRequest(
+        urn=urn(SEATS), type=SEATS, olds=struct(olds), news=struct(news)))
     return response
+
+
+def checked(stub: Stub, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+    """The inputs the engine records after a Check the guard passes."""
+    response = check(stub, olds, news)
+    assert list(response.failures) == []
+    return plain(response.inputs)
+
+
+def configure(stub: Stub, sim: RunningSimulator, **args: Any) -> provider_pb2.ConfigureResponse:
+    response: provider_pb2.ConfigureResponse = stub.Configure(
+        provider_pb2.ConfigureRequest(args=struct({"baseUrl": sim.base_url, **args}), acceptSecrets=True))
+    return response
+
+
+def create(stub: Stub, props: dict[str, Any]) -> provider_pb2.CreateResponse:
+    response: provider_pb2.CreateResponse = stub.Create(provider_pb2.CreateRequest(
+        urn=urn(SEATS), type=SEATS, properties=struct(props)))
+    return response
+
+
+def delete(stub: Stub, outputs: dict[str, Any], inputs: dict[str, Any], type_: str = SEATS) -> None:
+    stub.Delete(provider_pb2.DeleteRequest(id="acme", urn=urn(type_), type=type_, properties=struct(outputs),
+                                           old_inputs=struct(inputs)))
+
+
+def writes(sim: RunningSimulator) -> list[tuple[str, list[str]]]:
+    """(method, casefolded logins) of every seat write the simulator received."""
+    return [(w.method, sorted(u.casefold() for u in w.body.get("selected_usernames", []))) for w in sim.writes]
+
+
+def active_direct(sim: RunningSimulator) -> set[str]:
+    return {s["assignee"]["login"].casefold() for s in sim.client().list_seats("acme")
+            if s["assignee"] and not s.get("assigning_team") and not s.get("pending_cancellation_date")}
 
 
 def rpc_error(call: Callable[[], Any]) -> grpc.RpcError:
@@ -73,9 +124,11 @@ def settings() -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch, settings: dict[str, dict[str, str]]) -> Iterator[Stub]:
-    """``serve()`` on its own event loop in a thread; the engine's environment carries no token."""
-    for name in ("GITHUB_TOKEN", "GITHUB_API_URL", "COPILOT_SEATS_DEBUG"):
+    """``serve()`` on its own event loop in a thread; the token is GITHUB_TOKEN of the provider's
+    environment (the in-process server reads os.environ), the API root the configured baseUrl."""
+    for name in ("GITHUB_API_URL", "COPILOT_SEATS_DEBUG", *ENV_OVERRIDES.values()):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("COPILOT_SEATS_WRITE_SPACING", "0")
     monkeypatch.setattr(server_module, "Session",
                         lambda config: Session(config, settings_reader=lambda stack: settings.get(stack, {})))
@@ -112,16 +165,20 @@ def test_plugin_info_is_the_package_version(stub: Stub) -> None:
     assert stub.GetPluginInfo(empty_pb2.Empty()).version == __version__
 
 
-def test_schema_is_json_naming_every_type_with_its_legacy_alias(stub: Stub) -> None:
+def test_schema_names_the_one_seats_type_with_its_inputs_and_outputs(stub: Stub) -> None:
     schema = json.loads(stub.GetSchema(provider_pb2.GetSchemaRequest()).schema)
     assert schema["name"] == "copilot" and schema["version"] == __version__
-    assert SEAT in schema["resources"]
-    for rtype in contract.ALL_TYPES:
-        assert schema["resources"][rtype.token]["aliases"] == [{"type": rtype.legacy_token}]
-    seat_schema = schema["resources"][SEAT]
-    assert "login" in seat_schema["properties"] and "live" not in seat_schema["properties"]
-    assert "live" in seat_schema["inputProperties"]
-    assert schema["config"]["variables"]["token"]["secret"] is True
+    assert list(schema["resources"]) == ["copilot:index:Seats"]
+    seats = schema["resources"]["copilot:index:Seats"]
+    assert set(seats["inputProperties"]) == set(contract.SEATS.inputs)
+    assert {"organization", "users", "teams", "guard", "grants", "revoking"} <= set(seats["inputProperties"])
+    assert set(seats["properties"]) == set(contract.SEATS.outputs)
+    assert {"managed_users", "managed_teams", "last_run"} <= set(seats["properties"])
+    assert all(p.get("description") for p in [*seats["inputProperties"].values(), *seats["properties"].values()])
+    assert "aliases" not in seats
+    assert not any(f'"{token}"' in json.dumps(schema) for token in contract.LEGACY_TOKENS)  # no alias, no type
+    for provider_inputs in (schema["config"]["variables"], schema["provider"]["inputProperties"]):
+        assert "token" not in provider_inputs and {"baseUrl", "stack"} <= set(provider_inputs)
 
 
 def test_configure_supports_no_preview(stub: Stub, simulator: RunningSimulator) -> None:
@@ -129,103 +186,168 @@ def test_configure_supports_no_preview(stub: Stub, simulator: RunningSimulator) 
     assert response.supportsPreview is False and response.acceptSecrets is False
 
 
-def test_a_malformed_token_is_refused_without_showing_it(stub: Stub, simulator: RunningSimulator) -> None:
-    error = rpc_error(lambda: configure(stub, simulator, token="secret-part-one\nsecret-part-two"))
-    assert "malformed" in error.details() and "secret-part" not in error.details()
+def test_a_malformed_github_token_is_refused_without_showing_it(
+        stub: Stub, simulator: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "secret-part-one\nsecret-part-two")
+    error = rpc_error(lambda: configure(stub, simulator))
+    assert error.code() == grpc.StatusCode.UNKNOWN
+    assert "GITHUB_TOKEN is malformed" in error.details() and "line break" in error.details()
+    assert "secret-part" not in error.details()
 
 
 def test_provider_config_changes_are_updates_in_place(stub: Stub) -> None:
-    olds = {"token": {SIG: SECRET, "value": "old-token-0123456789"}, "baseUrl": "http://127.0.0.1:1"}
+    olds = {"baseUrl": "http://127.0.0.1:1", "stack": "dev"}
 
     def diff(news: dict[str, Any]) -> provider_pb2.DiffResponse:
         response: provider_pb2.DiffResponse = stub.DiffConfig(
             provider_pb2.DiffRequest(olds=struct(olds), news=struct(news)))
         return response
 
-    assert diff(olds).changes == provider_pb2.DiffResponse.DIFF_NONE
+    assert diff(olds).changes == Diff.DIFF_NONE and list(diff(olds).diffs) == []
     moved = diff({**olds, "baseUrl": "http://127.0.0.1:2"})
-    assert moved.changes == provider_pb2.DiffResponse.DIFF_SOME and list(moved.diffs) == ["baseUrl"]
+    assert moved.changes == Diff.DIFF_SOME and list(moved.diffs) == ["baseUrl"]
     assert list(moved.replaces) == []
-    checked = stub.CheckConfig(provider_pb2.CheckRequest(news=struct(olds)))
-    assert plain(checked.inputs) == olds and list(checked.failures) == []
+    assert list(diff({"baseUrl": olds["baseUrl"]}).diffs) == ["stack"]
+    checked_config = stub.CheckConfig(provider_pb2.CheckRequest(news=struct(olds)))
+    assert plain(checked_config.inputs) == olds and list(checked_config.failures) == []
 
 
-# -- resources ------------------------------------------------------------------------------------
+# -- check and diff ---------------------------------------------------------------------------------
 
-def test_check_returns_the_inputs_and_the_guards_failures(stub: Stub, simulator: RunningSimulator) -> None:
-    configure(stub, simulator)
-    checked = stub.Check(provider_pb2.CheckRequest(
-        urn=urn(SEAT, "alice"), type=SEAT, olds=struct(seat("alice", remembered_last_activity_at="2026-01-01")),
-        news=struct(seat("alice"))))
-    assert list(checked.failures) == []
-    assert plain(checked.inputs)["remembered_last_activity_at"] == "2026-01-01"
-    org = "copilot:index:Organization"
-    before = {"organization": "acme", "roster_users": [f"u{i}" for i in range(30)], "declared_count": 30,
-              "max_removal_count": 10, "max_removal_fraction": 0.1}
-    after = {**before, "roster_users": [], "declared_count": 0, "unmanaged_direct": [f"u{i}" for i in range(30)]}
-    guarded = stub.Check(provider_pb2.CheckRequest(urn=urn(org, "organization"), type=org,
-                                                   olds=struct(before), news=struct(after)))
-    assert [f.property for f in guarded.failures] == ["mass_removal_guard"]
-    assert "refusing to revoke 30 Copilot seats" in guarded.failures[0].reason
-
-
-def test_diff_is_an_update_of_the_changed_fields_never_a_replacement(stub: Stub) -> None:
-    olds = seat("alice", granted_directly=True)
-
-    def diff(news: dict[str, Any]) -> provider_pb2.DiffResponse:
-        response: provider_pb2.DiffResponse = stub.Diff(provider_pb2.DiffRequest(
-            id="acme/alice", urn=urn(SEAT, "alice"), type=SEAT, olds=struct(olds), news=struct(news)))
-        return response
-
-    same = diff(seat("Alice", live=True, last_activity_at="2026-11-01T00:00:00Z"))
-    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE and list(same.diffs) == []
-    changed = diff(seat("alice", owner="someone-else"))
-    assert changed.changes == provider_pb2.DiffResponse.DIFF_SOME and list(changed.diffs) == ["owner"]
-    assert changed.detailedDiff["owner"].kind == provider_pb2.PropertyDiff.UPDATE
-    assert list(changed.replaces) == [] and changed.deleteBeforeReplace is False
-
-
-def test_create_read_and_delete_round_trip(stub: Stub, simulator: RunningSimulator) -> None:
-    configure(stub, simulator)
-    created = stub.Create(provider_pb2.CreateRequest(
-        urn=urn(SEAT, "frank"), type=SEAT, properties=struct(seat("frank", repair_kind="grant"))))
-    assert created.id == "acme/frank"
-    outputs = plain(created.properties)
-    assert outputs["granted_directly"] is True and outputs["login"] == "frank" and "live" not in outputs
-    assert [(w.method, w.body) for w in simulator.writes] == [("POST", {"selected_usernames": ["frank"]})]
-
-    read = stub.Read(provider_pb2.ReadRequest(id="acme/Alice", urn=urn(SEAT, "alice"), type=SEAT))
-    assert read.id == "acme/Alice"
-    assert plain(read.properties) == {"organization": "acme", "login": "Alice", "granted_directly": True}
-    assert plain(read.inputs) == {"organization": "acme", "login": "Alice"}
-    gone = stub.Read(provider_pb2.ReadRequest(id="acme/ghost", urn=urn(SEAT, "ghost"), type=SEAT))
-    assert gone.id == ""
-
-    stub.Delete(provider_pb2.DeleteRequest(id=created.id, urn=urn(SEAT, "frank"), type=SEAT,
-                                           properties=created.properties))
-    assert [(w.method, w.body) for w in simulator.writes][1:] == [("DELETE", {"selected_usernames": ["frank"]})]
-
-
-def test_update_sends_only_the_planned_repair(stub: Stub, simulator: RunningSimulator) -> None:
-    configure(stub, simulator)
-    olds = seat("bob", granted_directly=True)
-    updated = stub.Update(provider_pb2.UpdateRequest(id="acme/bob", urn=urn(SEAT, "bob"), type=SEAT,
-                                                     olds=struct(olds), news=struct(seat("bob", owner="x"))))
-    assert plain(updated.properties)["owner"] == "x" and simulator.writes == []
-
-
-@pytest.mark.parametrize("settings", [{"dev": {"onDelete": "forget"}}])
-def test_delete_honours_the_stacks_on_delete_setting(stub: Stub, simulator: RunningSimulator) -> None:
-    configure(stub, simulator)
-    stub.Delete(provider_pb2.DeleteRequest(id="acme/bob", urn=urn(SEAT, "bob"), type=SEAT,
-                                           properties=struct(seat("bob"))))
+def test_check_returns_the_checked_inputs_and_the_guards_failure(stub: Stub, simulator: RunningSimulator) -> None:
+    olds = checked(stub, {}, record(simulator, ALL))
+    assert olds["revoking"]["users"] == {} and set(olds["remembered"]) == {"alice"}  # set by check
+    news = checked(stub, olds, record(simulator, ["Alice"]))
+    assert news["revoking"]["users"] == {"bob": "entry removed from seats.yaml",
+                                         "newbie": "entry removed from seats.yaml"}
+    assert news["revoking"]["seats"] == 2
+    guarded = check(stub, olds, record(simulator, ["Alice"], max_removal_count=1, max_removal_fraction=0))
+    assert [f.property for f in guarded.failures] == [""]
+    reason = guarded.failures[0].reason
+    assert "refusing to revoke 2 Copilot seats" in reason and "limit 1" in reason and "bob" in reason
+    assert plain(guarded.inputs)["revoking"]["seats"] == 2  # the inputs still come back with the failure
     assert simulator.writes == []
 
 
+def test_diff_details_only_the_changed_entries_and_never_replaces(stub: Stub, simulator: RunningSimulator) -> None:
+    olds = checked(stub, {}, record(simulator, ALL))
+    outputs = {"organization": "acme", "managed_users": ["alice", "bob", "newbie"], "managed_teams": [],
+               "declared_count": 3, "last_run": {}}
+
+    def diff(news: dict[str, Any]) -> provider_pb2.DiffResponse:
+        # the engine sends the outputs as olds and the last inputs as old_inputs
+        response: provider_pb2.DiffResponse = stub.Diff(provider_pb2.DiffRequest(
+            id="acme", urn=urn(SEATS), type=SEATS, olds=struct(outputs), old_inputs=struct(olds),
+            news=struct(news)))
+        return response
+
+    same_record = checked(stub, olds, record(simulator, ALL))
+    same_record["run_id"] = "another-run"
+    same_record["observed_users"]["alice"]["last_activity_at"] = "2026-12-01T00:00:00Z"
+    same_record["organization"] = "ACME"
+    same = diff(same_record)
+    assert same.changes == Diff.DIFF_NONE and list(same.diffs) == [] and dict(same.detailedDiff) == {}
+
+    edited = record(simulator, ["Alice", "newbie", "frank"])
+    edited["users"]["newbie"]["owner"] = "someone-else"
+    changed = diff(checked(stub, olds, edited))
+    assert changed.changes == Diff.DIFF_SOME and changed.hasDetailedDiff is True
+    assert {path: d.kind for path, d in changed.detailedDiff.items()} == {
+        'users["frank"]': Kind.ADD, 'users["bob"]': Kind.DELETE, 'users["newbie"].owner': Kind.UPDATE,
+        'grants.users["frank"]': Kind.ADD, 'revoking.users["bob"]': Kind.ADD}
+    assert all(d.inputDiff for d in changed.detailedDiff.values())
+    assert list(changed.diffs) == ["grants", "revoking", "users"]
+    assert list(changed.replaces) == [] and changed.deleteBeforeReplace is False
+    assert not any(d.kind in (Kind.ADD_REPLACE, Kind.DELETE_REPLACE, Kind.UPDATE_REPLACE)
+                   for d in changed.detailedDiff.values())
+
+
+# -- create, read, update, delete against the simulator ----------------------------------------------
+
+def test_create_import_and_delete_round_trip(stub: Stub, simulator: RunningSimulator) -> None:
+    configure(stub, simulator)
+    inputs = checked(stub, {}, record(simulator, [*ALL, "frank"]))
+    created = create(stub, inputs)
+    assert created.id == "acme"
+    outputs = plain(created.properties)
+    assert outputs["organization"] == "acme" and outputs["managed_users"] == ["alice", "bob", "frank", "newbie"]
+    assert outputs["last_run"]["granted_users"] == 1 and outputs["last_run"]["revoked_seats"] == 0
+    assert writes(simulator) == [("POST", ["frank"])]
+
+    imported = stub.Read(provider_pb2.ReadRequest(id="acme", urn=urn(SEATS), type=SEATS))
+    assert imported.id == "acme"
+    adopted = plain(imported.inputs)
+    assert sorted(adopted["users"]) == ["alice", "bob", "frank", "newbie"] and sorted(adopted["teams"]) == ["platform"]
+    assert adopted["users"]["alice"]["login"] == "Alice"
+    assert plain(imported.properties)["managed_users"] == sorted(adopted["users"])
+    refreshed = stub.Read(provider_pb2.ReadRequest(id="acme", urn=urn(SEATS), type=SEATS,
+                                                   properties=created.properties, inputs=struct(inputs)))
+    assert plain(refreshed.properties) == outputs and refreshed.id == "acme"
+    error = rpc_error(lambda: stub.Read(provider_pb2.ReadRequest(id="acme/alice", urn=urn(SEATS), type=SEATS)))
+    assert "expected the organization" in error.details()
+    assert writes(simulator) == [("POST", ["frank"])]
+
+    configure(stub, simulator)  # a destroy is an operation (a provider process) of its own
+    delete(stub, outputs, inputs)
+    assert writes(simulator)[1:] == [("DELETE", ["alice", "bob", "frank", "newbie"])]
+    assert active_direct(simulator) == set()
+
+
+def test_update_sends_only_the_planned_writes(stub: Stub, simulator: RunningSimulator) -> None:
+    configure(stub, simulator)
+    olds = checked(stub, {}, record(simulator, ALL))
+    outputs = {"organization": "acme", "managed_users": ["alice", "bob", "newbie"], "managed_teams": [],
+               "declared_count": 3, "last_run": {}}
+    edited = record(simulator, ["Alice", "newbie", "frank"])
+    edited["users"]["newbie"]["owner"] = "someone-else"  # metadata only: no write
+    news = checked(stub, olds, edited)
+    updated = stub.Update(provider_pb2.UpdateRequest(id="acme", urn=urn(SEATS), type=SEATS, olds=struct(outputs),
+                                                     old_inputs=struct(olds), news=struct(news)))
+    assert writes(simulator) == [("POST", ["frank"]), ("DELETE", ["bob"])]
+    last_run = plain(updated.properties)["last_run"]
+    assert last_run["revoked_users"] == ["bob"] and last_run["granted_users"] == 1
+    assert active_direct(simulator) == {"alice", "frank", "newbie"}
+
+    again = checked(stub, news, record(simulator, ["Alice", "newbie", "frank"]))
+    stub.Update(provider_pb2.UpdateRequest(id="acme", urn=urn(SEATS), type=SEATS, olds=updated.properties,
+                                           old_inputs=struct(news), news=struct(again)))
+    assert len(simulator.writes) == 2  # nothing planned, nothing sent
+
+
+@pytest.mark.parametrize("settings", [{"dev": {"onDelete": "forget"}},
+                                      {"dev": {"maxRemovalCount": "1", "maxRemovalFraction": "0"}}],
+                         ids=["forget", "tight-limit"])
+def test_delete_honours_the_stacks_settings(stub: Stub, simulator: RunningSimulator,
+                                            settings: dict[str, dict[str, str]]) -> None:
+    configure(stub, simulator, stack="dev")
+    inputs = checked(stub, {}, record(simulator, ALL))
+    outputs = plain(create(stub, inputs).properties)
+    configure(stub, simulator, stack="dev")
+    if settings["dev"].get("onDelete") == "forget":
+        delete(stub, outputs, inputs)
+    else:
+        error = rpc_error(lambda: delete(stub, outputs, inputs))
+        assert "refusing to revoke 3 Copilot seats in one destroy" in error.details()
+        assert "Nothing was revoked" in error.details()
+    assert simulator.writes == [] and active_direct(simulator) == {"alice", "bob", "newbie"}
+
+
+def test_0_1s_per_seat_deletes_write_nothing_and_its_roster_delete_is_refused(
+        stub: Stub, simulator: RunningSimulator) -> None:
+    configure(stub, simulator)
+    for type_ in (LEGACY_SEAT, LEGACY_TEAM, LEGACY_ORG):
+        delete(stub, {"organization": "acme", "login": "bob", "team": "platform"}, {}, type_)
+    error = rpc_error(lambda: delete(stub, {"organization": "acme", "roster_users": ["bob"]}, {}, LEGACY_ROSTER))
+    assert "Run `pulumi up` once with this version" in error.details()
+    assert simulator.writes == []
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
 def test_a_handler_error_is_its_message_without_traceback(stub: Stub, simulator: RunningSimulator) -> None:
     configure(stub, simulator)
-    error = rpc_error(lambda: stub.Create(provider_pb2.CreateRequest(
-        urn=urn(SEAT, "mallory"), type=SEAT, properties=struct(seat("mallory", repair_kind="grant")))))
+    inputs = checked(stub, {}, record(simulator, [*ALL, "mallory"]))
+    error = rpc_error(lambda: create(stub, inputs))
     assert error.code() == grpc.StatusCode.UNKNOWN
     assert error.details().startswith("could not grant a seat to mallory: ")
     assert "not members of acme" in error.details() and "Traceback" not in error.details()
@@ -233,35 +355,44 @@ def test_a_handler_error_is_its_message_without_traceback(stub: Stub, simulator:
 
 def test_the_token_is_scrubbed_from_error_messages(stub: Stub, simulator: RunningSimulator) -> None:
     configure(stub, simulator)
+    inputs = checked(stub, {}, record(simulator, [*ALL, "frank"]))
     simulator.state.inject(status=403, method="POST", message=f"token {simulator.token} may not do this")
-    error = rpc_error(lambda: stub.Create(provider_pb2.CreateRequest(
-        urn=urn(SEAT, "frank"), type=SEAT, properties=struct(seat("frank", repair_kind="grant")))))
+    error = rpc_error(lambda: create(stub, inputs))
     assert "may not do this" in error.details()
     assert simulator.token not in error.details() and "***" in error.details()
+    bug = rpc_error(lambda: check(stub, {}, {"organization": "acme", "declared_count": simulator.token}))
+    assert "ValueError" in bug.details()  # int() quotes what it could not read
+    assert simulator.token not in bug.details() and "***" in bug.details()
 
 
-def test_a_bug_is_one_line_naming_it(stub: Stub, simulator: RunningSimulator) -> None:
-    configure(stub, simulator)
-    no_login = {"organization": "acme", "repair_kind": "grant"}
-    error = rpc_error(lambda: stub.Create(provider_pb2.CreateRequest(
-        urn=urn(SEAT, "x"), type=SEAT, properties=struct(no_login))))
+def test_a_bug_is_one_line_naming_it(stub: Stub, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = {"organization": "acme", "declared_count": "many"}  # no program sends this
+    error = rpc_error(lambda: check(stub, {}, broken))
     assert error.details().startswith("internal error (a bug in copilot-seats")
-    assert "KeyError" in error.details() and "\n" not in error.details()
+    assert "ValueError" in error.details() and "\n" not in error.details()
+    monkeypatch.setenv("COPILOT_SEATS_DEBUG", "1")
+    debug = rpc_error(lambda: check(stub, {}, broken)).details()
+    assert debug.startswith("Traceback") and "ValueError" in debug
 
 
-def test_a_secret_wrapped_token_is_unwrapped(stub: Stub, simulator: RunningSimulator) -> None:
-    configure(stub, simulator, token={SIG: SECRET, "value": simulator.token})
-    stub.Create(provider_pb2.CreateRequest(urn=urn(SEAT, "frank"), type=SEAT,
-                                           properties=struct(seat("frank", repair_kind="grant"))))
-    assert [w.method for w in simulator.writes] == ["POST"] and "frank" in simulator.state.org("acme").seats
-
-
-def test_older_engines_configure_through_variables(stub: Stub, simulator: RunningSimulator) -> None:
+def test_older_engines_configure_through_variables(stub: Stub, simulator: RunningSimulator,
+                                                   settings: dict[str, dict[str, str]]) -> None:
+    settings["dev"] = {"onDelete": "forget"}
     stub.Configure(provider_pb2.ConfigureRequest(variables={
-        "copilot:config:token": simulator.token, "copilot:config:baseUrl": simulator.base_url}))
-    stub.Create(provider_pb2.CreateRequest(urn=urn(SEAT, "frank"), type=SEAT,
-                                           properties=struct(seat("frank", repair_kind="grant"))))
-    assert "frank" in simulator.state.org("acme").seats
+        "copilot:config:baseUrl": simulator.base_url, "copilot:config:stack": "dev"}))
+    inputs = checked(stub, {}, record(simulator, [*ALL, "frank"]))
+    outputs = plain(create(stub, inputs).properties)
+    assert "frank" in active_direct(simulator)  # baseUrl: the simulator
+    stub.Configure(provider_pb2.ConfigureRequest(variables={
+        "copilot:config:baseUrl": simulator.base_url, "copilot:config:stack": "dev"}))
+    delete(stub, outputs, inputs)
+    assert writes(simulator) == [("POST", ["frank"])]  # stack: dev's onDelete forget
+
+
+def test_a_secret_wrapped_config_value_is_unwrapped(stub: Stub, simulator: RunningSimulator) -> None:
+    configure(stub, simulator, baseUrl={SIG: SECRET, "value": simulator.base_url})
+    imported = stub.Read(provider_pb2.ReadRequest(id="acme", urn=urn(SEATS), type=SEATS))
+    assert "alice" in plain(imported.inputs)["users"]
 
 
 def test_an_unknown_type_is_a_clear_error(stub: Stub) -> None:
@@ -272,63 +403,22 @@ def test_an_unknown_type_is_a_clear_error(stub: Stub) -> None:
     assert "no resource type 'not-a-urn'" in error.details()
 
 
-@pytest.mark.parametrize("parent", [None, "copilot:index:Organization"], ids=["top-level", "child"])
+@pytest.mark.parametrize("parent", [None, "pulumi:pulumi:Stack"], ids=["top-level", "child"])
 def test_without_a_type_field_the_type_is_the_urns(stub: Stub, simulator: RunningSimulator,
                                                    parent: str | None) -> None:
+    checked_inputs = plain(stub.Check(provider_pb2.CheckRequest(
+        urn=urn(SEATS, parent=parent), news=struct(record(simulator, ALL)))).inputs)
+    assert set(checked_inputs["remembered"]) == {"alice"}  # the Seats handler ran
+    error = rpc_error(lambda: stub.Delete(provider_pb2.DeleteRequest(
+        id="acme", urn=urn(LEGACY_ROSTER, "roster", parent), properties=struct({"organization": "acme"}))))
+    assert "Run `pulumi up` once" in error.details()  # the 0.1 Roster's handler ran
+
+
+def test_thousands_of_concurrent_calls_are_all_served(stub: Stub, simulator: RunningSimulator) -> None:
+    """An upgrade from 0.1 deletes every per-seat resource at once, as the engine's Go client
+    does (an asyncio channel here: the sync client queues calls itself); gRPC core's default
+    pending-request limits (3,000 hard) cancelled ~2,300 of 5,000 before our code saw them."""
     configure(stub, simulator)
-    checked = stub.Check(provider_pb2.CheckRequest(urn=urn(SEAT, "frank", parent), news=struct(seat("frank"))))
-    assert "remembered_last_activity_at" in plain(checked.inputs)  # the Seat handler ran
-    created = stub.Create(provider_pb2.CreateRequest(urn=urn(SEAT, "frank", parent),
-                                                     properties=struct(seat("frank", repair_kind="grant"))))
-    assert created.id == "acme/frank" and "frank" in simulator.state.org("acme").seats
-
-
-def test_concurrent_creates_are_coalesced_into_few_requests(
-        stub: Stub, make_simulator: Callable[..., RunningSimulator]) -> None:
-    logins = [f"user{i:03d}" for i in range(250)]
-    sim = make_simulator({"organizations": [{"login": "acme", "seat_management_setting": "assign_selected",
-                                             "members": logins, "seats": []}]})
-    configure(stub, sim)
-    calls = [stub.Create.future(provider_pb2.CreateRequest(
-        urn=urn(SEAT, login), type=SEAT, properties=struct(seat(login, repair_kind="grant")))) for login in logins]
-    assert sorted(call.result(timeout=30).id for call in calls) == [f"acme/{login}" for login in logins]
-    sizes = [len(w.body["selected_usernames"]) for w in sim.writes]
-    assert sum(sizes) == 250 and len(sizes) <= 5, sizes  # ceil(250/100) plus a straggler or two
-    assert len(sim.state.org("acme").seats) == 250
-
-
-def test_planned_grants_go_out_in_one_batch_even_when_the_engine_sends_creates_one_by_one(
-        stub: Stub, make_simulator: Callable[..., RunningSimulator]) -> None:
-    """Current engines run at most 4 x CPUs steps at once, so coalescing concurrent calls alone
-    would send a request per few seats: the Organization's check announces the run's grants and
-    the first Seat create sends them all."""
-    logins = [f"user{i:03d}" for i in range(250)]
-    sim = make_simulator({"organizations": [{"login": "acme", "seat_management_setting": "assign_selected",
-                                             "members": logins[:-1], "seats": []}]})  # user249: no member
-    configure(stub, sim)
-    org = "copilot:index:Organization"
-    checked = stub.Check(provider_pb2.CheckRequest(urn=urn(org, "organization"), type=org, news=struct(
-        {"organization": "acme", "grants": {"users": logins, "teams": []}})))
-    assert list(checked.failures) == []
-    refused = []
-    for login in logins:  # sequential, like an engine with --parallel 1
-        try:
-            stub.Create(provider_pb2.CreateRequest(urn=urn(SEAT, login), type=SEAT,
-                                                   properties=struct(seat(login, repair_kind="grant"))))
-        except grpc.RpcError as err:
-            refused.append((login, err.details()))
-    assert [login for login, _ in refused] == ["user249"] and "user249" in refused[0][1]
-    assert len(sim.state.org("acme").seats) == 249
-    posts = [w for w in sim.writes if w.method == "POST"]
-    assert len(posts) <= 3 + 2 * 7  # 100/100/50, and two halves per level (log2 100 < 7) to find the refused login
-    assert sum(len(w.body["selected_usernames"]) for w in posts if w.status < 300) == 249
-
-
-def test_thousands_of_concurrent_calls_are_all_served(stub: Stub) -> None:
-    """A destroy sends every seat's Delete at once, as the engine's Go client does (an asyncio
-    channel here: the sync client queues calls itself); gRPC core's default pending-request
-    limits (3,000 hard) cancelled ~2,300 of 5,000 before our code saw them."""
-    revocation = "copilot:index:Revocation"
 
     async def delete_all() -> list[grpc.StatusCode | None]:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{stub.port}") as channel:
@@ -337,25 +427,40 @@ def test_thousands_of_concurrent_calls_are_all_served(stub: Stub) -> None:
             async def one(i: int) -> grpc.StatusCode | None:
                 try:
                     await client.Delete(provider_pb2.DeleteRequest(
-                        id=f"acme/{i}", urn=urn(revocation, f"r{i}"), type=revocation,
-                        properties=struct({"organization": "acme"})))
+                        id=f"acme/user{i}", urn=urn(LEGACY_SEAT, f"user{i}"), type=LEGACY_SEAT,
+                        properties=struct({"organization": "acme", "login": f"user{i}"})))
                 except grpc.aio.AioRpcError as err:
                     return err.code()
                 return None
 
             return await asyncio.gather(*(one(i) for i in range(5000)))
 
-    assert [code for code in asyncio.run(delete_all()) if code is not None] == []
+    codes = asyncio.run(delete_all())
+    assert len(codes) == 5000 and [code for code in codes if code is not None] == []
+    assert simulator.writes == []
 
 
 # -- the executable -------------------------------------------------------------------------------
 
-def test_the_plugin_executable_announces_its_port_and_serves(simulator: RunningSimulator, tmp_path: Path) -> None:
-    fake_cli = tmp_path / "pulumi"  # what Delete reads the stack's settings with
-    fake_cli.write_text("#!/bin/sh\necho '{\"copilot-seats:maxRemovalCount\": {\"value\": \"5\"}}'\n")
+@pytest.mark.parametrize("token_source", ["GITHUB_TOKEN", "github:token"])
+def test_the_plugin_executable_announces_its_port_and_serves(simulator: RunningSimulator, tmp_path: Path,
+                                                             token_source: str) -> None:
+    """The token from the provider's environment, else the stack's github:token through the CLI;
+    the stack's settings through the CLI too (here: a limit that refuses the destroy)."""
+    cli_token = simulator.token if token_source == "github:token" else "wrong-token-from-the-cli-0123"
+    fake_cli = tmp_path / "pulumi"
+    fake_cli.write_text(
+        "#!/bin/sh\n"
+        f"if [ \"$2\" = get ]; then echo '{cli_token}'; exit 0; fi\n"
+        "echo '{\"copilot-seats:maxRemovalCount\": {\"value\": \"1\"}, "
+        "\"copilot-seats:maxRemovalFraction\": {\"value\": \"0\"}}'\n")
     fake_cli.chmod(0o755)
-    env = {**os.environ, **simulator.env(), "COPILOT_SEATS_WRITE_SPACING": "0",
-           "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("GITHUB_TOKEN", "COPILOT_SEATS_DEBUG", *ENV_OVERRIDES.values())}
+    env |= {"GITHUB_API_URL": simulator.base_url, "COPILOT_SEATS_WRITE_SPACING": "0",
+            "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    if token_source == "GITHUB_TOKEN":
+        env["GITHUB_TOKEN"] = simulator.token
     executable = Path(sys.executable).parent / "pulumi-resource-copilot"
     proc = subprocess.Popen([str(executable), "127.0.0.1:1"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -365,15 +470,22 @@ def test_the_plugin_executable_announces_its_port_and_serves(simulator: RunningS
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = Stub(channel)
             assert stub.GetPluginInfo(empty_pb2.Empty(), timeout=10).version == __version__
-            # GITHUB_TOKEN in the plugin's environment wins over a configured token
-            configure(stub, simulator, token="configured-but-unused-token")
-            created = stub.Create(provider_pb2.CreateRequest(
-                urn=urn(SEAT, "frank"), type=SEAT, properties=struct(seat("frank", repair_kind="grant"))))
-            stub.Delete(provider_pb2.DeleteRequest(id=created.id, urn=urn(SEAT, "frank"), type=SEAT,
-                                                   properties=created.properties))
-        assert [(w.method, w.body) for w in simulator.writes] == [
-            ("POST", {"selected_usernames": ["frank"]}), ("DELETE", {"selected_usernames": ["frank"]})]
+            inputs = checked(stub, {}, record(simulator, [*ALL, "frank"]))
+            unused = "http://127.0.0.1:1"  # GITHUB_API_URL in the plugin's environment wins
+            stub.Configure(provider_pb2.ConfigureRequest(args=struct({"baseUrl": unused, "stack": "dev"})),
+                           timeout=10)
+            created = stub.Create(provider_pb2.CreateRequest(urn=urn(SEATS), type=SEATS,
+                                                             properties=struct(inputs)), timeout=30)
+            assert created.id == "acme"
+            stub.Configure(provider_pb2.ConfigureRequest(args=struct({"baseUrl": unused, "stack": "dev"})),
+                           timeout=10)
+            error = rpc_error(lambda: stub.Delete(provider_pb2.DeleteRequest(
+                id="acme", urn=urn(SEATS), type=SEATS, properties=created.properties,
+                old_inputs=struct(inputs)), timeout=30))
+            assert "refusing to revoke 4 Copilot seats in one destroy (limit 1" in error.details()
+        assert writes(simulator) == [("POST", ["frank"])]
     finally:
         proc.terminate()
         _, stderr = proc.communicate(timeout=10)
     assert "Traceback" not in stderr
+

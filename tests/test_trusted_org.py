@@ -25,7 +25,7 @@ def _comment(tmp_path: Path, seats: str, env: dict[str, str]) -> str:
     result = CliRunner().invoke(main, ["pr-comment", "--seats", str(tmp_path / "seats.yaml"),
                                        "--preview", str(tmp_path / "preview.json"), "--stack", "prod"], env=env)
     assert result.exit_code == 0, result.output
-    return html.unescape(result.output).replace("\\", "")
+    return html.unescape(result.output).replace("`", "")
 
 
 def test_a_pr_naming_another_organization_gets_a_refusal_and_nothing_is_read(

@@ -11,18 +11,20 @@ change does not fit, the changes are grouped by owner and reason with their logi
 only if even that does not fit (tens of thousands of changes) are the logins cut, with the
 counts kept and a pointer to the artifact. Seats that a first ``up`` only records in state
 (held already, nothing changes on GitHub) come after the real changes. Details fill whatever
-room is left. Text from seats.yaml (owner, reason) is escaped: no mention, link or HTML.
+room is left. Text from seats.yaml and GitHub (owner, reason, logins, team slugs, messages)
+goes through :mod:`copilot_seats.escape` (:func:`md`): no link, autolink, mention, image, HTML
+or invisible/bidi control character comes from it (tests/test_markdown_inert.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from copilot_seats.escape import md_code, md_text
 from copilot_seats.policies.rules import ACTIVITY_HINT
 from copilot_seats.reports.pr_plan import Change, Finding, PreviewPlan
 
@@ -38,16 +40,19 @@ _CELL = 160
 _MESSAGE = 400
 """Longest violation message in the details."""
 
-_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "@": "&#64;"}
 
 
 def md(text: str, limit: int = _CELL) -> str:
-    """``text`` safe inside Markdown and a table cell: no markup, links, HTML or @-mentions."""
+    """``text`` (cut to ``limit`` characters) safe inside Markdown and a table cell: no markup,
+    links, autolinks, mentions, HTML or invisible characters (:func:`copilot_seats.escape.md_text`)."""
     flat = " ".join(str(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
-    return "".join(_ENTITIES.get(ch, ch) for ch in _SPECIAL.sub(r"\\\1", flat))
+    return md_text(flat)
+
+
+def _seat(change: Change) -> str:
+    return md_code(change.name) if change.kind == "user" else f"team {md_code(change.name)}"
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,7 @@ _SIGN = {"grant": "+", "revoke": "-", "change": "~"}
 def _table(changes: Sequence[Change], live: Mapping[str, SeatFacts] | None) -> list[str]:
     rows = ["| | seat | owner | reason | note |", "|---|---|---|---|---|"]
     for c in changes:
-        who = f"`{c.name}`" if c.kind == "user" else f"team `{c.name}`"
-        rows.append(f"| {_SIGN[c.action]} {c.action} | {who} | {md(c.owner) or '-'} | {md(c.reason) or '-'} "
+        rows.append(f"| {_SIGN[c.action]} {c.action} | {_seat(c)} | {md(c.owner) or '-'} | {md(c.reason) or '-'} "
                     f"| {md(_note(c, live)) or ''} |")
     return rows
 
@@ -130,7 +134,7 @@ def _logins(changes: Sequence[Change], budget: int) -> str:
     out: list[str] = []
     used = 0
     for i, c in enumerate(changes):
-        item = f"`{c.name}`" if c.kind == "user" else f"team `{c.name}`"
+        item = _seat(c)
         if used + len(item) + 2 > budget - 40 and i < len(changes) - 1:
             return ", ".join(out) + f" … and {len(changes) - i} more (full list: the `seats-preview` artifact)"
         out.append(item)
@@ -344,7 +348,8 @@ def render_comment(data: CommentInput) -> str:
     if resolved:
         note = f"{resolved} missing-seat finding(s) for seats this plan grants are not listed."
         data = replace(data, findings=shown, notes=[*data.notes, note])
-    head = [f"## Copilot seats: preview of `{md(data.stack, 80)}`" if data.stack else "## Copilot seats: preview", ""]
+    head = [f"## Copilot seats: preview of {md_code(data.stack[:80])}" if data.stack else "## Copilot seats: preview",
+            ""]
     for note in data.notes:
         head += [f"> {md(note, _MESSAGE)}", ""]
     footer = ("\n---\n_Rendered by `copilot-seats pr-comment`" +

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import RunningSimulator
-from engine import REPO, PulumiResult, PulumiWorkspace, preview_steps
+from engine import REPO, PulumiResult, PulumiWorkspace, preview_steps, seat_changes
 
 SEAT = "copilot:index:Seat"
 TEAM = "copilot:index:TeamGrant"
@@ -32,6 +32,11 @@ def seats_yaml(users: Iterable[str], teams: Iterable[str] = (), mode: str = "add
 def steps(result: PulumiResult) -> dict[tuple[str, str], str]:
     """(type, name) -> op for every step of a `preview --json` that changes something (either engine)."""
     return preview_steps(result)
+
+
+def changes(result: PulumiResult) -> dict[str, str]:
+    """The seat changes of a ``preview --json`` (``"user alice": "grant"``; see engine.seat_changes)."""
+    return seat_changes(result)
 
 
 def sim_seats(sim: RunningSimulator, org: str = "acme") -> dict[str, Any]:

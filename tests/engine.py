@@ -42,6 +42,7 @@ __all__ = [
     "policy_violations",
     "preview_steps",
     "require_engine",
+    "seat_changes",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -181,7 +182,8 @@ class PulumiWorkspace:
         return self.run("preview", *self.pack_args(policy_pack, pack_config), *extra)
 
     def up(self, *extra: str, policy_pack: str | None = None, pack_config: Path | None = None) -> PulumiResult:
-        return self.run("up", "--yes", "--skip-preview", *self.pack_args(policy_pack, pack_config), *extra)
+        """A plain ``pulumi up --yes``: its preview, then the update, with per-step checkpoints."""
+        return self.run("up", "--yes", *self.pack_args(policy_pack, pack_config), *extra)
 
     def pack_args(self, policy_pack: str | None, pack_config: Path | None = None) -> Sequence[str]:
         args: list[str] = []
@@ -321,4 +323,19 @@ def preview_steps(result: PulumiResult) -> dict[tuple[str, str], str]:
         if step["op"] in ("same", "refresh"):
             continue
         out[(rtype, name)] = step["op"]
+    return out
+
+
+def seat_changes(result: PulumiResult) -> dict[str, str]:
+    """``"user alice"`` / ``"team ml"`` -> ``grant`` | ``revoke`` | ``change`` for every seat change
+    of a ``preview --json``, read by the PR comment's own reader of the Seats step
+    (:func:`copilot_seats.reports.pr_plan.parse_preview`); entries adopted as already held are
+    ``adopt``."""
+    from copilot_seats.reports.pr_plan import parse_preview
+
+    assert result.returncode == 0, result
+    out: dict[str, str] = {}
+    for change in parse_preview(json.loads(result.stdout)).changes:
+        action = "adopt" if change.action == "grant" and change.held else change.action
+        out[f"{change.kind} {change.name.casefold()}"] = action
     return out

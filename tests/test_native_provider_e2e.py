@@ -1,4 +1,5 @@
-"""The native ``copilot`` provider on the real engine: batched writes, import, upgrade, credentials.
+"""The ``copilot:index:Seats`` resource on the real engine: batched writes, the guard on every path
+that can revoke, import, the upgrade from 0.1's per-seat resources, credentials.
 
 Each test asserts what GitHub (the simulator) received, not what the tool printed: how many
 write requests, carrying which names.
@@ -16,12 +17,9 @@ from typing import Any
 import pytest
 from conftest import RunningSimulator
 from e2e_helpers import (
-    OLD_PROGRAM,
-    ROSTER,
-    SEAT,
-    TEAM,
     active_logins,
     assert_converged,
+    changes,
     fixture_org,
     old_package,
     revoked_logins,
@@ -32,13 +30,13 @@ from e2e_helpers import (
 )
 from engine import REPO, PulumiWorkspace
 
-from copilot_seats import defaults
-
 pytestmark = pytest.mark.engine
 Sim = Callable[..., RunningSimulator]
 
-DYNAMIC_MAIN = "5c85c04"
-"""The last commit whose resources were Python dynamic resources."""
+SEATS = "copilot:index:Seats"
+PER_SEAT_MAIN = "f897f88"
+"""The last commit of 0.1's per-seat model (copilot:index:Seat, TeamGrant, Organization, Roster)."""
+LEGACY = {"copilot:index:Seat", "copilot:index:TeamGrant", "copilot:index:Organization", "copilot:index:Roster"}
 
 
 def _posts(writes: list[Any], endpoint: str = "selected_users") -> list[Any]:
@@ -55,100 +53,104 @@ def _resources(ws: PulumiWorkspace) -> list[dict[str, Any]]:
     return list(json.loads(exported.stdout)["deployment"].get("resources") or [])
 
 
-def _dynamic_stack(tmp_path: Path, sim: RunningSimulator, text: str) -> PulumiWorkspace:
-    """A stack created and applied by the dynamic-provider version, then switched to this one."""
-    old = old_package(tmp_path / "old", DYNAMIC_MAIN)
-    ws = workspace(tmp_path / "ws", sim, text, PYTHONPATH=str(old))
-    (ws.project / "__main__.py").write_text(OLD_PROGRAM)
+def _urn(ws: PulumiWorkspace, rtype: str) -> str:
+    return next(r["urn"] for r in _resources(ws) if r["type"] == rtype)
+
+
+# -- the upgrade from 0.1 --------------------------------------------------------------------------
+
+def _per_seat_stack(tmp_path: Path, sim: RunningSimulator, text: str, **env: str) -> PulumiWorkspace:
+    """A stack created and applied by 0.1 (one resource per seat), then switched to this version."""
+    old = old_package(tmp_path / "old", PER_SEAT_MAIN)
+    ws = workspace(tmp_path / "ws", sim, text, PYTHONPATH=str(old), **env)
     first = ws.up()
     assert first.returncode == 0, first
-    assert any(r["type"] == "pulumi-python:dynamic/copilot:Seat" for r in _resources(ws))
+    assert any(r["type"] == "copilot:index:Seat" for r in _resources(ws))
     ws.env.pop("PYTHONPATH")
     shutil.copy(REPO / "__main__.py", ws.project / "__main__.py")
     return ws
 
 
 @pytest.mark.parametrize("mode", ["additive", "authoritative"])
-def test_a_dynamic_provider_stack_moves_to_the_native_provider_without_a_write(
+def test_a_per_seat_stack_moves_to_one_seats_resource_without_a_write(
         tmp_path: Path, make_simulator: Sim, mode: str) -> None:
     sim = make_simulator(fixture_org(users=4, team_members=3, extra_members=["bob", "carl"],
                                      seats=[{"login": "bob"}, {"login": "carl", "pending_cancellation": True}]))
     text = seats_yaml(["User00", "user01", "user02"], ["big"], mode=mode)
-    ws = _dynamic_stack(tmp_path, sim, text)
+    ws = _per_seat_stack(tmp_path, sim, text, COPILOT_SEATS_ALLOW_MASS_REMOVAL="1")
+    ws.env.pop("COPILOT_SEATS_ALLOW_MASS_REMOVAL")
     held_before = active_logins(sim)
 
     preview, writes = writes_during(sim, lambda: ws.preview("--json", policy_pack=None))
-    assert preview.returncode == 0, preview
     assert writes == []
     planned = steps(preview)
-    assert not [k for k, op in planned.items() if op in ("delete", "replace", "create")], planned
-    readable = ws.preview(policy_pack=None)
-    assert readable.returncode == 0, readable
-    assert "replace" not in readable.output and "delete" not in readable.output, readable.output
+    assert planned.pop((SEATS, "seats")) == "update"  # the Roster, aliased: the guard keeps its memory
+    assert {op for op in planned.values()} == {"delete"} and {t for t, _ in planned} <= LEGACY, planned
+    assert {c for c, op in changes(preview).items() if op not in ("adopt",)} == set()  # nothing granted/revoked
 
     up, writes = writes_during(sim, ws.up)
     assert up.returncode == 0, up
     assert writes == []
     assert active_logins(sim) == held_before
     assert_converged(ws)
-    after = _resources(ws)
-    types = {r["type"] for r in after}
-    assert "pulumi:providers:copilot" in types
-    assert not [t for t in types if "pulumi-python" in t], types
-    assert sorted(r["urn"].split("::")[-1] for r in after if r["type"] == SEAT) == ["user00", "user01", "user02"]
-    assert [r["urn"].split("::")[-1] for r in after if r["type"] == TEAM] == ["big"]
-
+    assert sorted(r["type"] for r in _resources(ws)) == ["copilot:index:Seats", "pulumi:providers:copilot",
+                                                         "pulumi:pulumi:Stack"]
     ws.write_seats(seats_yaml(["User00", "user01", "user02", "user03"], ["big"], mode=mode))
     grant, writes = writes_during(sim, ws.up)
     assert grant.returncode == 0, grant
     assert [w.body["selected_usernames"] for w in _posts(writes)] == [["user03"]]
 
 
-def test_an_entry_removed_in_the_upgrading_edit_is_revoked_and_nothing_else(
+def test_an_entry_removed_in_the_upgrading_edit_is_revoked_exactly_under_the_guard(
         tmp_path: Path, make_simulator: Sim) -> None:
-    sim = make_simulator(fixture_org(users=4))
-    ws = _dynamic_stack(tmp_path, sim, seats_yaml(["user00", "user01", "user02"]))
-    ws.write_seats(seats_yaml(["user00", "user01"]))
+    users = [f"user{i:02d}" for i in range(30)]
+    sim = make_simulator(fixture_org(users=30))
+    ws = _per_seat_stack(tmp_path, sim, seats_yaml(users))
+    ws.write_seats(seats_yaml(users[:10]))  # 20 removed, limit 10
+    refused, writes = writes_during(sim, ws.up)
+    assert refused.returncode != 0 and "refusing to revoke 20 Copilot seats" in refused.output, refused
+    assert writes == []
+    ws.write_seats(seats_yaml(users[:-1]))
     up, writes = writes_during(sim, ws.up)
     assert up.returncode == 0, up
-    assert revoked_logins(writes) == ["user02"]
-    assert _posts(writes) == []
-    assert active_logins(sim) == {"user00", "user01"}
+    assert revoked_logins(writes) == ["user29"] and _posts(writes) == []
+    assert active_logins(sim) == set(users[:-1])
     assert_converged(ws)
 
 
-@pytest.mark.parametrize("final_only", [True, False], ids=["final-only-checkpoints", "per-step-checkpoints"])
-def test_bulk_grants_revocations_and_destroy_are_batched(tmp_path: Path, make_simulator: Sim, final_only: bool) -> None:
-    """With final-only checkpoints (the apply workflow's) K names cost ceil(K/100) + 2 requests at
-    most. With per-step checkpoints the engine writes the state between steps, so calls arrive
-    spread out: still batched, still exactly the right names."""
+def test_destroying_a_stack_never_upgraded_is_refused_before_any_revocation(
+        tmp_path: Path, make_simulator: Sim) -> None:
+    sim = make_simulator(fixture_org(users=3))
+    ws = _per_seat_stack(tmp_path, sim, seats_yaml(["user00", "user01"]))
+    down, writes = writes_during(sim, lambda: ws.run("destroy", "--yes", env={"COPILOT_SEATS_ALLOW_MASS_REMOVAL": "1"}))
+    assert down.returncode != 0 and "Run `pulumi up` once" in down.output, down
+    assert writes == []
+
+
+# -- batching ----------------------------------------------------------------------------------------
+
+def test_bulk_grants_revocations_and_destroy_are_batched(tmp_path: Path, make_simulator: Sim) -> None:
+    """Plain ``up`` with the engine's default per-step checkpoints: K names in ceil(K/100) requests."""
     logins = [f"user{i:03d}" for i in range(250)]
     sim = make_simulator(fixture_org(extra_members=logins))
-    engine_env = defaults.FINAL_ONLY_CHECKPOINTS if final_only else {}
-    ws = workspace(tmp_path, sim, seats_yaml(logins), COPILOT_SEATS_ALLOW_MASS_REMOVAL="1", **engine_env)
-
-    def budget(k: int) -> int:
-        return math.ceil(k / 100) + 2 if final_only else k - 1
+    ws = workspace(tmp_path, sim, seats_yaml(logins), COPILOT_SEATS_ALLOW_MASS_REMOVAL="1")
 
     up, writes = writes_during(sim, ws.up)
     assert up.returncode == 0, up
-    posts = _posts(writes)
-    assert len(posts) <= budget(250), [len(p.body["selected_usernames"]) for p in posts]
-    assert all(len(p.body["selected_usernames"]) <= 100 for p in posts)
-    assert sorted(n for p in posts for n in p.body["selected_usernames"]) == logins
+    assert [len(p.body["selected_usernames"]) for p in _posts(writes)] == [100, 100, 50]
+    assert sorted(n for p in _posts(writes) for n in p.body["selected_usernames"]) == logins
     assert active_logins(sim) == set(logins)
 
     ws.write_seats(seats_yaml(logins[:100]))
     up, writes = writes_during(sim, ws.up)
     assert up.returncode == 0, up
-    deletes = _deletes(writes)
-    assert len(deletes) <= budget(150), [len(d.body["selected_usernames"]) for d in deletes]
+    assert len(_deletes(writes)) == math.ceil(150 / 100)
     assert sorted(revoked_logins(writes)) == logins[100:]
     assert active_logins(sim) == set(logins[:100])
 
-    down, writes = writes_during(sim, lambda: ws.run("destroy", "--yes", "--skip-preview"))
+    down, writes = writes_during(sim, lambda: ws.run("destroy", "--yes"))
     assert down.returncode == 0, down
-    assert len(_deletes(writes)) <= budget(100)
+    assert len(_deletes(writes)) == 1
     assert sorted(revoked_logins(writes)) == logins[:100]
     assert active_logins(sim) == set()
 
@@ -157,37 +159,102 @@ def test_preview_never_writes_even_with_grants_and_revocations_planned(tmp_path:
     sim = make_simulator(fixture_org(users=3, extra_members=["bob"], seats=[{"login": "bob"}]))
     ws = workspace(tmp_path, sim, seats_yaml(["user00", "user01"], mode="authoritative"))
     preview, writes = writes_during(sim, lambda: ws.preview("--json"))
-    assert preview.returncode == 0, preview
     assert writes == []
-    planned = steps(preview)
-    assert planned[(SEAT, "user00")] == "create" and planned[(ROSTER, "roster")] == "create"
+    assert changes(preview) == {"user user00": "grant", "user user01": "grant", "user bob": "revoke"}
 
 
-def test_pulumi_import_adopts_a_held_seat_and_the_next_up_writes_nothing(
-        tmp_path: Path, make_simulator: Sim) -> None:
-    sim = make_simulator(fixture_org(users=3, seats=[{"login": "user01"}]))
-    ws = workspace(tmp_path, sim, seats_yaml(["user00"]))
+# -- the guard on every path that can revoke ---------------------------------------------------------
+
+USERS = [f"user{i:02d}" for i in range(30)]
+
+
+@pytest.fixture
+def guarded(tmp_path: Path, make_simulator: Sim) -> tuple[PulumiWorkspace, RunningSimulator]:
+    """30 seats applied, then 15 removed from seats.yaml (the guard's limit is 10)."""
+    sim = make_simulator(fixture_org(users=30))
+    ws = workspace(tmp_path, sim, seats_yaml(USERS))
     assert ws.up().returncode == 0
-    provider = next(r["urn"] for r in _resources(ws) if r["type"] == "pulumi:providers:copilot")
-    imported = ws.run("import", SEAT, "user01", "acme/user01", "--provider", f"copilot={provider}",
-                      "--yes", "--skip-preview", "--generate-code=false")
-    assert imported.returncode == 0, imported
-    seat = next(r for r in _resources(ws) if r["type"] == SEAT and r["urn"].endswith("::user01"))
-    assert seat["id"] == "acme/user01" and seat["outputs"]["granted_directly"] is True
+    ws.write_seats(seats_yaml(USERS[:15]))
+    return ws, sim
 
-    missing = ws.run("import", SEAT, "user02", "acme/user02", "--provider", f"copilot={provider}",
-                     "--yes", "--skip-preview", "--generate-code=false")
-    assert missing.returncode != 0
-    assert "user02" in missing.output
 
-    ws.write_seats(seats_yaml(["user00", "user01"]))
-    preview = ws.preview("--json", policy_pack=None)
-    assert steps(preview).get((SEAT, "user01")) in (None, "update"), steps(preview)
+@pytest.mark.parametrize("path", [
+    ("up", "--yes"),
+    ("up", "--yes", "--skip-preview"),
+    ("up", "--yes", "--refresh"),
+    ("up", "--yes", "--target", "<seats>"),
+    ("up", "--yes", "--target", "<seats>", "--target-dependents"),
+    ("up", "--yes", "--replace", "<seats>"),
+    ("destroy", "--yes"),
+    ("destroy", "--yes", "--target", "<seats>"),
+], ids=["up", "skip-preview", "refresh", "target", "target-dependents", "replace", "destroy", "destroy-target"])
+def test_no_path_revokes_past_the_guard(guarded: tuple[PulumiWorkspace, RunningSimulator],
+                                        path: tuple[str, ...]) -> None:
+    ws, sim = guarded
+    urn = _urn(ws, SEATS)
+    result, writes = writes_during(sim, lambda: ws.run(*[urn if a == "<seats>" else a for a in path]))
+    assert result.returncode != 0 and "refusing to revoke" in result.output, result
+    assert _deletes(writes) == [] and _deletes(writes, "selected_teams") == []
+    assert active_logins(sim) == set(USERS)
+
+
+def test_targeting_only_the_provider_revokes_nothing(guarded: tuple[PulumiWorkspace, RunningSimulator]) -> None:
+    ws, sim = guarded
+    result, writes = writes_during(sim, lambda: ws.run("up", "--yes", "--target", _urn(ws, "pulumi:providers:copilot")))
+    assert result.returncode == 0, result
+    assert writes == []
+
+
+def test_a_state_edit_that_drops_the_record_forgets_instead_of_revoking(
+        guarded: tuple[PulumiWorkspace, RunningSimulator]) -> None:
+    ws, sim = guarded
+    dropped = ws.run("state", "delete", _urn(ws, SEATS), "--yes")
+    assert dropped.returncode == 0, dropped
     up, writes = writes_during(sim, ws.up)
     assert up.returncode == 0, up
-    assert _posts(writes) == [] and _deletes(writes) == []
+    assert _deletes(writes) == []  # no last applied record: additive mode revokes nothing
+    assert active_logins(sim) == set(USERS)
+
+
+def test_allowed_explicitly_exactly_the_removed_seats_are_revoked(
+        guarded: tuple[PulumiWorkspace, RunningSimulator]) -> None:
+    ws, sim = guarded
+    up, writes = writes_during(sim, lambda: ws.run("up", "--yes", env={"COPILOT_SEATS_ALLOW_MASS_REMOVAL": "1"}))
+    assert up.returncode == 0, up
+    assert sorted(revoked_logins(writes)) == USERS[15:] and len(_deletes(writes)) == 1
+    outputs = json.loads(ws.run("stack", "output", "--json").stdout)
+    assert outputs["seatsRevokedByThisRun"] == 15
     assert_converged(ws)
 
+
+# -- import ------------------------------------------------------------------------------------------
+
+def test_pulumi_import_adopts_the_org_in_one_command_and_unprotected_it_is_still_guarded(
+        tmp_path: Path, make_simulator: Sim) -> None:
+    sim = make_simulator(fixture_org(users=30, seats=[{"login": u} for u in USERS]))
+    ws = workspace(tmp_path, sim, seats_yaml(USERS[:15]))
+    provider = ws.run("up", "--yes", "--target",
+                      "urn:pulumi:test::copilot-seats::pulumi:providers:copilot::copilot-seats")
+    assert provider.returncode == 0, provider
+    imported, writes = writes_during(sim, lambda: ws.run(
+        "import", SEATS, "seats", "acme", "--provider", f"copilot={_urn(ws, 'pulumi:providers:copilot')}",
+        "--yes", "--generate-code=false"))
+    assert imported.returncode == 0, imported
+    assert writes == []
+    record = next(r for r in _resources(ws) if r["type"] == SEATS)
+    assert record["id"] == "acme" and sorted(record["outputs"]["managed_users"]) == USERS
+    assert ws.run("state", "unprotect", record["urn"], "--yes").returncode == 0
+    refused, writes = writes_during(sim, ws.up)
+    assert refused.returncode != 0 and "refusing to revoke 15" in refused.output, refused
+    assert writes == []
+    ws.write_seats(seats_yaml(USERS))
+    up, writes = writes_during(sim, ws.up)
+    assert up.returncode == 0, up
+    assert writes == []  # adopted: nothing to grant or revoke
+    assert_converged(ws)
+
+
+# -- credentials ---------------------------------------------------------------------------------------
 
 def test_the_token_never_reaches_the_state_from_the_environment_or_the_stack_config(
         tmp_path: Path, make_simulator: Sim) -> None:
@@ -201,11 +268,11 @@ def test_the_token_never_reaches_the_state_from_the_environment_or_the_stack_con
     assert [w.body["selected_usernames"] for w in _posts(writes)] == [["user01"]]
     for ws in (env_ws, cfg_ws):
         shown = ws.run("stack", "export", "--show-secrets")
-        assert shown.returncode == 0 and "copilot:index:Seat" in shown.stdout
+        assert shown.returncode == 0 and SEATS in shown.stdout
         assert sim.token not in shown.stdout
         provider = next(r for r in _resources(ws) if r["type"] == "pulumi:providers:copilot")
         assert "token" not in provider.get("inputs", {}) and "token" not in provider.get("outputs", {})
-    down, writes = writes_during(sim, lambda: cfg_ws.run("destroy", "--yes", "--skip-preview"))
+    down, writes = writes_during(sim, lambda: cfg_ws.run("destroy", "--yes"))
     assert down.returncode == 0, down  # no program, no token in state: the provider reads github:token itself
     assert revoked_logins(writes) == ["user01"]
     assert sim.token not in down.output

@@ -15,15 +15,12 @@ from typing import Any
 
 import pytest
 from conftest import SMALL_FIXTURE, RunningSimulator
-from e2e_helpers import seats_yaml, sim_seats, steps
+from e2e_helpers import changes, seats_yaml, sim_seats, steps
 from engine import PulumiResult, PulumiWorkspace
 
 pytestmark = pytest.mark.engine
 
-SEAT = "copilot:index:Seat"
-TEAM = "copilot:index:TeamGrant"
-ORG = "copilot:index:Organization"
-ROSTER = "copilot:index:Roster"
+SEATS = "copilot:index:Seats"
 
 
 def sim_direct(sim: RunningSimulator, org: str = "acme") -> dict[str, Any]:
@@ -53,10 +50,8 @@ def writes_during(sim: RunningSimulator, action: Callable[[], PulumiResult]) -> 
 def test_preview_of_new_stack_lists_exactly_the_declared_grants_and_writes_nothing(
         ws: PulumiWorkspace, sim: RunningSimulator) -> None:
     result, writes = writes_during(sim, lambda: ws.preview("--json", policy_pack=None))
-    assert steps(result) == {
-        (SEAT, "alice"): "create", (SEAT, "frank"): "create", (TEAM, "platform"): "create",
-        (ORG, "organization"): "create", (ROSTER, "roster"): "create",
-    }
+    assert steps(result) == {(SEATS, "seats"): "create"}  # one resource per organization
+    assert changes(result) == {"user alice": "adopt", "user frank": "grant", "team platform": "adopt"}
     assert writes == 0
 
 
@@ -77,10 +72,8 @@ def test_up_makes_github_match_then_preview_shows_no_changes_and_writes_nothing(
 def test_adding_and_removing_entries_is_one_step_each(ws: PulumiWorkspace, sim: RunningSimulator) -> None:
     assert ws.up().returncode == 0
     ws.write_seats(seats_yaml(["Alice", "bob", "newbie"], ["platform", "empty-team"]))
-    assert steps(ws.preview("--json", policy_pack=None)) == {
-        (SEAT, "bob"): "create", (SEAT, "newbie"): "create", (SEAT, "frank"): "delete",
-        (TEAM, "empty-team"): "create", (ROSTER, "roster"): "update",
-    }
+    assert changes(ws.preview("--json", policy_pack=None)) == {
+        "user bob": "adopt", "user newbie": "adopt", "user frank": "revoke", "team empty-team": "grant"}
     up = ws.up()
     assert up.returncode == 0, up
     assert sim_direct(sim)["frank"]["pending_cancellation_date"] is not None
@@ -90,7 +83,7 @@ def test_adding_and_removing_entries_is_one_step_each(ws: PulumiWorkspace, sim: 
 def test_metadata_change_updates_state_without_api_write(ws: PulumiWorkspace, sim: RunningSimulator) -> None:
     assert ws.up().returncode == 0
     ws.write_seats(seats_yaml(["Alice", "frank"], ["platform"]).replace("reason: testing", "reason: renewed", 1))
-    assert steps(ws.preview("--json", policy_pack=None)) == {(SEAT, "alice"): "update"}
+    assert changes(ws.preview("--json", policy_pack=None)) == {"user alice": "change"}
     result, writes = writes_during(sim, ws.up)
     assert result.returncode == 0, result
     assert writes == 0
@@ -102,7 +95,7 @@ def test_seat_revoked_behind_pulumis_back_is_granted_again_by_plain_up(
     sim.client().remove_users("acme", ["frank"])
     requests_before = len(sim.requests)
     result, writes = writes_during(sim, lambda: ws.preview("--json", policy_pack=None))
-    assert steps(result) == {(SEAT, "frank"): "update"}  # a repair step, no --refresh needed
+    assert changes(result) == {"user frank": "grant"}  # a repair, no --refresh needed
     assert writes == 0
     assert len(sim.requests) - requests_before == 2  # the program's one listing: billing + 1 page
     diff = ws.preview("--diff", policy_pack=None)
@@ -121,7 +114,7 @@ def test_additive_mode_leaves_unmanaged_seats_and_authoritative_revokes_them(
     ws.write_seats(seats_yaml(["Alice", "frank", "dave"], ["platform"], mode="authoritative"))
     result, writes = writes_during(sim, lambda: ws.preview("--json", policy_pack=None))
     # bob and newbie hold direct seats outside seats.yaml; erin is already pending; carol is via platform
-    assert steps(result) == {(ROSTER, "roster"): "update", (SEAT, "dave"): "create"}
+    assert changes(result) == {"user bob": "revoke", "user newbie": "revoke", "user dave": "adopt"}
     assert writes == 0
     assert ws.up().returncode == 0
     live = sim_direct(sim)
@@ -148,7 +141,7 @@ def test_mass_removal_guard_trips_on_emptied_seats_file(
     assert up.returncode != 0 and "refusing to revoke 15" in up.output
     assert writes == 0 and writes_up == 0
     assert all(s["pending_cancellation_date"] is None for k, s in sim_direct(sim).items() if k in many)
-    ok = ws.run("up", "--yes", "--skip-preview", env={"COPILOT_SEATS_ALLOW_MASS_REMOVAL": "1"})
+    ok = ws.run("up", "--yes", env={"COPILOT_SEATS_ALLOW_MASS_REMOVAL": "1"})
     assert ok.returncode == 0, ok
     assert all(s["pending_cancellation_date"] is not None for k, s in sim_direct(sim).items() if k in many)
 
@@ -231,26 +224,18 @@ def test_invalid_seats_file_fails_preview_before_any_api_call(tmp_path: Path, si
     assert len(sim.requests) == before
 
 
-SKIP_CHECKPOINTS = {"PULUMI_EXPERIMENTAL": "true", "PULUMI_SKIP_CHECKPOINTS": "true"}
-
-
-@pytest.mark.parametrize(
-    ("sig", "engine_env"),
-    [(signal.SIGINT, {}), (signal.SIGKILL, {}), (signal.SIGKILL, SKIP_CHECKPOINTS)],
-    ids=["ctrl-c", "kill-9", "kill-9-final-checkpoint-only"],
-)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_interrupted_up_converges_on_the_next_up(
-        tmp_path: Path, make_simulator: Callable[..., RunningSimulator], sig: signal.Signals,
-        engine_env: dict[str, str]) -> None:
+        tmp_path: Path, make_simulator: Callable[..., RunningSimulator], sig: signal.Signals) -> None:
     many = [f"dev{i:03d}" for i in range(250)]  # three batched grants: time to interrupt between them
     fixture = json.loads(json.dumps(SMALL_FIXTURE))
     fixture["organizations"][0]["members"] += many
     sim = make_simulator(fixture)
     sim.state.inject(status=0, latency=1.0, method="POST", times=1000)  # slow writes: time to interrupt
     ws = PulumiWorkspace(tmp_path, seats_yaml(many),
-                         extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0", **engine_env})
+                         extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0"})
     ws.init_stack()
-    proc = subprocess.Popen([str(ws.bin_dir / "pulumi"), "up", "--yes", "--skip-preview", "--non-interactive"],
+    proc = subprocess.Popen([str(ws.bin_dir / "pulumi"), "up", "--yes", "--non-interactive"],
                             cwd=ws.project, env=ws.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def granted() -> int:
@@ -262,7 +247,7 @@ def test_interrupted_up_converges_on_the_next_up(
     proc.send_signal(sig)
     proc.wait(timeout=120)
     assert granted() > 0
-    if sig == signal.SIGKILL:  # ctrl-c lets in-flight steps finish, and they await the run's whole planned batch
+    if sig == signal.SIGKILL:  # ctrl-c lets the in-flight Seats step finish its writes
         assert granted() < len(many)
     sim.state.faults.clear()
     if sig == signal.SIGKILL:
@@ -280,8 +265,8 @@ def test_interrupted_up_converges_on_the_next_up(
     final = ws.preview("--json", "--expect-no-changes", policy_pack=None)
     assert steps(final) == {}
     exported = json.loads(ws.run("stack", "export").stdout)
-    seats = [r for r in exported["deployment"]["resources"] if r["type"] == SEAT]
-    assert sorted(r["outputs"]["login"] for r in seats) == sorted(many)  # nothing lost or doubled
+    records = [r for r in exported["deployment"]["resources"] if r["type"] == SEATS]
+    assert len(records) == 1 and records[0]["outputs"]["managed_users"] == sorted(many)  # nothing lost or doubled
 
 
 def test_last_activity_is_remembered_after_github_stops_reporting_it(
@@ -295,7 +280,6 @@ def test_last_activity_is_remembered_after_github_stops_reporting_it(
     assert steps(again) == {} and writes == 0  # an observation change is not a change
     assert ws.up().returncode == 0
     exported = json.loads(ws.run("stack", "export").stdout)
-    inputs = next(r["inputs"] for r in exported["deployment"]["resources"]
-                  if r["type"] == SEAT and r["inputs"]["login"] == "Alice")
-    assert inputs.get("last_activity_at") is None  # None inputs are dropped by the SDK
-    assert inputs["remembered_last_activity_at"] == seen.isoformat().replace("+00:00", "Z")
+    inputs = next(r["inputs"] for r in exported["deployment"]["resources"] if r["type"] == SEATS)
+    assert "last_activity_at" not in inputs["observed_users"]["alice"]  # GitHub's null is left off
+    assert inputs["remembered"]["alice"] == seen.isoformat().replace("+00:00", "Z")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from copilot_seats.policies import org_rules
 from copilot_seats.policies.config import SEATS_TYPE
 from copilot_seats.policies.rules import (
+    UNKNOWN,
     Props,
     Rule,
     Violation,
@@ -62,16 +63,45 @@ def org_view(seats: SeatsInputs) -> Iterator[Props]:
            "revoking": {"users": sorted(seats.revoking.users), "teams": dict(seats.revoking.teams)}}
 
 
+_READS: Final[Mapping[View, frozenset[str]]] = {
+    user_views: frozenset({"organization", "users", "observed_users", "grants", "remembered"}),
+    team_views: frozenset({"organization", "teams", "observed_teams"}),
+    org_view: frozenset({"organization", "mode", "declared_count", "org", "revoking"}),
+}
+"""The top-level inputs each view reads: an unknown elsewhere does not stop its rules."""
+
+
+def _unknown_at(value: Any, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The path of the first value in ``value`` not known during preview (:data:`UNKNOWN`), or ``None``."""
+    if value is UNKNOWN:
+        return path
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _unknown_at(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
+
+
 def _over(*pairs: tuple[View, Rule]) -> Rule:
-    """A rule over the Seats resource: each (view, rule) pair applied to every view."""
+    """A rule over the Seats resource: each (view, rule) pair applied to every view.
+
+    ``from_props`` would read an unknown value as absent (and a rule would judge a guess), so a
+    pair whose view reads an input holding an unknown says it cannot judge instead."""
     def rule(props: Props, config: Props, now: datetime) -> Iterator[Violation]:
+        unknown = {k: path for k, v in props.items() if (path := _unknown_at(v, (str(k),))) is not None}
         try:
-            seats = SeatsInputs.from_props(props)
+            seats = SeatsInputs.from_props({k: v for k, v in props.items() if k not in unknown})
         except (TypeError, ValueError, AttributeError) as exc:
             yield Violation("copilot-seats", "seats", f"cannot judge the Seats resource: {exc}",
                             unknown=("seats",))
             return
         for view, judge in pairs:
+            blocked = [".".join(unknown[k]) for k in sorted(_READS[view] & unknown.keys())]
+            if blocked:
+                yield Violation("copilot-seats", "seats", f"seats: cannot judge yet: {', '.join(blocked)} not "
+                                "known during preview", unknown=tuple(blocked))
+                continue
             for item in view(seats):
                 yield from judge(item, config, now)
     return rule

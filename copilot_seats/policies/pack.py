@@ -122,7 +122,8 @@ def validator(policy: str, rules: Mapping[str, Rule], clock: Clock = _utcnow) ->
         if held:
             report_violation(summary_message(policy, reported, held), None)
         if undetermined:
-            key = (undetermined[0].unknown[0],)
+            name = undetermined[0].unknown[0]  # an input's name, or a dotted path into the Seats inputs
+            key = next((path for path in unknowns if ".".join(path) == name), (name,))
             raise UnknownValueError(unknowns.get(key, UNKNOWN_STRING_VALUE), list(key))
 
     validate.__name__ = f"validate_{policy.replace('-', '_')}"

@@ -184,12 +184,16 @@ def _changes(old: SeatsInputs, new: SeatsInputs) -> list[Change]:
     return out
 
 
-def _old_record(props: Mapping[str, Any]) -> SeatsInputs:
-    """The previous record: a Seats resource's, or (an upgrading stack) 0.1's Roster keys."""
+def _old_record(props: Mapping[str, Any], new: SeatsInputs | None = None) -> SeatsInputs:
+    """The previous record: a Seats resource's, or (an upgrading stack) 0.1's Roster keys. The
+    Roster recorded no metadata: an entry ``new`` still declares is taken as unchanged."""
     if "roster_users" in props:
+        users, teams = (new.users, new.teams) if new is not None else ({}, {})
         return SeatsInputs(str(props.get("organization") or ""),
-                           users={str(k): UserEntry(login=str(k)) for k in props.get("roster_users") or ()},
-                           teams={str(k): TeamEntry(team=str(k)) for k in props.get("roster_teams") or ()})
+                           users={k: users.get(k) or UserEntry(login=k)
+                                  for k in (str(u).casefold() for u in props.get("roster_users") or ())},
+                           teams={k: teams.get(k) or TeamEntry(team=k)
+                                  for k in (str(t).casefold() for t in props.get("roster_teams") or ())})
     return SeatsInputs.from_props(props) if props else SeatsInputs("")
 
 
@@ -213,8 +217,8 @@ def parse_preview(data: Mapping[str, Any]) -> PreviewPlan:
     for step in (s for s in data.get("steps") or () if isinstance(s, Mapping)):
         if _type(step) != SEATS_TYPE or str(step.get("op", "")) in ("delete-replaced", "create-replacement"):
             continue
-        old = _old_record(_state(step, "oldState"))
         if str(step.get("op", "")) in _DELETES:
+            old = _old_record(_state(step, "oldState"))
             changes += [Change("revoke", "user", e.login or k, e.owner or "", e.reason or "", "the Seats record leaves")
                         for k, e in old.users.items()]
             continue
@@ -225,7 +229,7 @@ def parse_preview(data: Mapping[str, Any]) -> PreviewPlan:
         except (TypeError, ValueError, AttributeError):
             continue
         organization = next(org_view(new))
-        changes += _changes(old, new)
+        changes += _changes(_old_record(_state(step, "oldState"), new), new)
     order = {"grant": 0, "revoke": 1, "change": 2}
     changes.sort(key=lambda c: (order[c.action], c.kind, c.name.casefold()))
     return PreviewPlan(tuple(changes), tuple(resources), organization,

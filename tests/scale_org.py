@@ -3,10 +3,12 @@
 :func:`scale_fixture` is a simulator fixture of N direct seats with a realistic spread of
 activity (a fifth never used or idle past GitHub's retention, some stale, most active).
 :func:`preview_document` builds the ``pulumi preview --json`` document of a pull request
-without the engine: the resource inputs come from :func:`copilot_seats.stack.model.build_stack`
-(what the program declares), the ops from the base and PR seats files (what the engine's
-diff yields: create, delete, update on metadata, same). Used where the engine would be too slow
-(10,000 seats); tests/test_pr_comment_e2e.py checks the same path on the real engine.
+without the engine: the one Seats resource's inputs come from
+:func:`copilot_seats.stack.model.build_stack` (what the program declares) passed through the
+provider's own ``check`` against the last applied record (which plans the revocations and runs
+the guard), the op from the provider's ``diff`` (create, update, same). Used where the engine
+would be too slow (10,000 seats); tests/test_pr_comment_e2e.py checks the same path on the real
+engine.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from copilot_seats.decisions.run_settings import RunSettings
 from copilot_seats.desired.spec import SeatSpec, UserGrant
 from copilot_seats.github.live import LiveSnapshot
-from copilot_seats.policies.config import ORGANIZATION_TYPE, ROSTER_TYPE, SEAT_TYPE, TEAM_TYPE
-from copilot_seats.provider.contract import SEAT
+from copilot_seats.policies.config import SEATS_TYPE
+from copilot_seats.provider.contract import SEATS_NAME, SeatsInputs
+from copilot_seats.provider.seats import SeatsHandler
 from copilot_seats.stack.model import RunOptions, build_stack
 
 __all__ = ["login", "preview_document", "scale_fixture", "seats_yaml", "spec_of"]
@@ -51,42 +55,36 @@ def spec_of(org: str, logins: list[str], owner: str = "eng", reason: str = "deve
     return SeatSpec(org, tuple(UserGrant(login=name, owner=owner, reason=reason) for name in logins))
 
 
-def _urn(rtype: str, name: str) -> str:
-    return f"urn:pulumi:prod::copilot-seats::{rtype}::{name}"
+_URN = f"urn:pulumi:prod::copilot-seats::{SEATS_TYPE}::{SEATS_NAME}"
 
 
-def _step(op: str, rtype: str, name: str, new: dict[str, Any] | None, old: dict[str, Any] | None) -> dict[str, Any]:
-    step: dict[str, Any] = {"op": op, "urn": _urn(rtype, name)}
-    if new is not None:
-        step["newState"] = {"urn": _urn(rtype, name), "type": rtype, "inputs": new}
-    if old is not None:
-        step["oldState"] = {"urn": _urn(rtype, name), "type": rtype, "inputs": old, "outputs": old}
-    return step
+def _state(inputs: dict[str, Any]) -> dict[str, Any]:
+    record = SeatsInputs.from_props(inputs)
+    outputs = {"organization": record.organization, "managed_users": sorted(record.users),
+               "managed_teams": sorted(record.teams), "declared_count": record.declared_count}
+    return {"urn": _URN, "type": SEATS_TYPE, "inputs": inputs, "outputs": outputs}
 
 
-def preview_document(base: SeatSpec | None, pr: SeatSpec, snapshot: LiveSnapshot, now: datetime) -> dict[str, Any]:
-    """The preview of ``pr`` on a stack last applied with ``base`` (``None``: a new stack)."""
-    options = RunOptions(stack="prod")
-    new = build_stack(pr, snapshot, now, options)
-    old = build_stack(base, snapshot, now, options) if base is not None else None
-    org, roster = new.organization, new.roster
-    assert roster is not None
-    steps = [_step("same" if old else "create", ORGANIZATION_TYPE, org.name, org.props,
-                   old.organization.props if old else None)]
-    for rtype, new_items, old_items in ((SEAT_TYPE, new.seats, old.seats if old else ()),
-                                        (TEAM_TYPE, new.teams, old.teams if old else ())):
-        old_by_name = {d.name: d.props for d in old_items}
-        for declared in new_items:
-            before = old_by_name.pop(declared.name, None)
-            if before is None:
-                steps.append(_step("create", rtype, declared.name, declared.props, None))
-            else:
-                changed = any(declared.props.get(f) != before.get(f) for f in SEAT.desired_names)
-                steps.append(_step("update" if changed else "same", rtype, declared.name, declared.props, before))
-        steps += [_step("delete", rtype, name, None, props) for name, props in old_by_name.items()]
-    steps.append(_step("update" if old else "create", ROSTER_TYPE, roster.name, roster.props,
-                       old.roster.props if old and old.roster else None))
-    summary: dict[str, int] = {}
-    for step in steps:
-        summary[step["op"]] = summary.get(step["op"], 0) + 1
-    return {"config": {}, "steps": steps, "diagnostics": [], "changeSummary": summary}
+def preview_document(base: SeatSpec | None, pr: SeatSpec, snapshot: LiveSnapshot, now: datetime,
+                     settings: RunSettings | None = None) -> dict[str, Any]:
+    """The preview of ``pr`` on a stack last applied with ``base`` (``None``: a new stack).
+
+    The guard refusing the plan fails the preview as the engine does: its message is an error
+    diagnostic and the Seats resource plans no step.
+    """
+    handler = SeatsHandler()
+    options = RunOptions(settings=settings or RunSettings(), run_id="pr")
+    olds: dict[str, Any] = {}
+    if base is not None:
+        olds, _ = handler.check({}, build_stack(base, snapshot, now, options).seats.to_props())
+    news, failures = handler.check(olds, build_stack(pr, snapshot, now, options).seats.to_props())
+    diagnostics = [{"urn": _URN, "severity": "error", "message": f"error: {reason}\n"} for _, reason in failures]
+    steps: list[dict[str, Any]] = []
+    if not failures:
+        op = "create" if not olds else "update" if handler.diff(olds, news) else "same"
+        step: dict[str, Any] = {"op": op, "urn": _URN, "newState": _state(news)}
+        if olds:
+            step["oldState"] = _state(olds)
+        steps.append(step)
+    return {"config": {}, "steps": steps, "diagnostics": diagnostics,
+            "changeSummary": {step["op"]: 1 for step in steps}}

@@ -7,6 +7,7 @@ own ``unknown_checking_proxy``, exactly as ``_PolicyAnalyzerServicer.Analyze`` b
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +25,27 @@ from pulumi_policy.proxy import (
     UnknownValueError,
     unknown_checking_proxy,
 )
-from test_rules import NOW, ORG, SEAT, TEAM  # tests/ is on sys.path (rootdir conftest)
+from test_rules import (  # tests/ is on sys.path (rootdir conftest)
+    NOW,
+    SEATS_INPUTS,
+    _seen,
+    declared,
+    observed,
+    props_of,
+    seats,
+)
 
-from copilot_seats.policies.config import ORGANIZATION_TYPE, POLICIES, SEAT_TYPE, TEAM_TYPE
+from copilot_seats.policies.config import POLICIES, SEATS_TYPE
 from copilot_seats.policies.pack import PACK_NAME, build_policies, materialize
 from copilot_seats.policies.rules import UNKNOWN
+from copilot_seats.provider.contract import LEGACY_TOKENS, SEATS_NAME, SeatObservation, TeamObservation
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES_BY_NAME = {p.name: p for p in build_policies(lambda: NOW)}
 
 
 def args(resource_type: str, props: dict[str, Any], config: dict[str, Any] | None = None,
-         name: str = "alice") -> ResourceValidationArgs:
+         name: str = SEATS_NAME) -> ResourceValidationArgs:
     opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
     urn = f"urn:pulumi:test::copilot-seats::{resource_type}::{name}"
     return ResourceValidationArgs(resource_type, unknown_checking_proxy(props), urn, name, opts, None, config)
@@ -73,78 +83,104 @@ def test_enforcement_levels_and_config_schemas() -> None:
 
 
 def test_stale_seat_reports_through_validate() -> None:
-    [message] = validate("stale-seat", SEAT_TYPE, {**SEAT, "last_activity_at": "2026-08-01T00:00:00Z"})
+    [message] = validate("stale-seat", SEATS_TYPE, props_of(observed(last_activity_at="2026-08-01T00:00:00Z")))
     assert message.startswith("alice: no Copilot activity for 111 days")
 
 
 def test_config_from_the_engine_reaches_the_rule() -> None:
-    props = {**SEAT, "last_activity_at": "2026-10-01T00:00:00Z"}
-    assert validate("stale-seat", SEAT_TYPE, props, {"staleDays": 60.0, "graceDays": 14.0}) == []
-    assert len(validate("stale-seat", SEAT_TYPE, props, {"staleDays": 30.0, "graceDays": 14.0})) == 1
+    props = props_of(observed(last_activity_at="2026-10-01T00:00:00Z"))
+    assert validate("stale-seat", SEATS_TYPE, props, {"staleDays": 60.0, "graceDays": 14.0}) == []
+    assert len(validate("stale-seat", SEATS_TYPE, props, {"staleDays": 30.0, "graceDays": 14.0})) == 1
 
 
 def test_policies_ignore_resource_types_they_do_not_judge() -> None:
-    stale_looking = {**SEAT, "last_activity_at": None, "created_at": "2020-01-01T00:00:00Z"}
-    assert validate("stale-seat", ORGANIZATION_TYPE, stale_looking) == []
-    assert validate("stale-seat", TEAM_TYPE, stale_looking) == []
-    not_selected = {**ORG, "seat_management_setting": "assign_all"}
-    assert validate("seat-management-setting", SEAT_TYPE, not_selected) == []
+    stale_looking = props_of(observed(last_activity_at=None, created_at="2020-01-01T00:00:00Z"))
+    not_selected = props_of(seats(org=replace(SEATS_INPUTS.org, seat_management_setting="assign_all")))
+    assert len(validate("stale-seat", SEATS_TYPE, stale_looking)) == 1
+    assert len(validate("seat-management-setting", SEATS_TYPE, not_selected)) == 1
+    for legacy in LEGACY_TOKENS:  # copilot-seats 0.1's per-seat types are retired, not judged
+        assert validate("stale-seat", legacy, stale_looking) == []
+        assert validate("seat-management-setting", legacy, not_selected) == []
     assert validate("missing-seat", "pulumi:providers:random", {"live": False}) == []
 
 
 @pytest.mark.parametrize(
-    ("policy", "resource_type", "props", "config", "expected"),
+    ("policy", "props", "config", "expected"),
     [
-        ("unmanaged-seat", ORGANIZATION_TYPE,
-         {**ORG, "unmanaged": [{"login": "zed", "assigning_team": None}]}, None,
+        ("unmanaged-seat", props_of(seats(org=replace(SEATS_INPUTS.org, unmanaged=(("zed", None),)))), None,
          "zed: holds a Copilot seat directly"),
-        ("missing-seat", SEAT_TYPE, {**SEAT, "live": False, "standing": "missing"}, None,
-         "alice: missing — declared in seats.yaml"),
-        ("missing-seat", TEAM_TYPE, {**TEAM, "live_seats": 0, "standing": "missing"}, None,
+        ("missing-seat", props_of(seats(observed_users={"alice": _seen(), "bob": SeatObservation(standing="missing")})),
+         None, "bob: missing — declared in seats.yaml"),
+        ("missing-seat", props_of(seats(observed_teams={"mobile": TeamObservation("missing")})), None,
          "team mobile: missing — declared"),
-        ("expired-grant", SEAT_TYPE, {**SEAT, "expires": "2026-10-31"}, None, "alice: the grant expired"),
-        ("expired-grant", TEAM_TYPE, {**TEAM, "expires": "2026-10-31"}, None,
+        ("expired-grant", props_of(declared(expires="2026-10-31")), None, "alice: the grant expired"),
+        ("expired-grant",
+         props_of(seats(teams={"mobile": replace(SEATS_INPUTS.teams["mobile"], expires="2026-10-31")})), None,
          "team mobile: the grant expired"),
-        ("double-grant", SEAT_TYPE, {**SEAT, "via_declared_team": True, "assigning_team": "mobile"}, None,
+        ("double-grant", props_of(observed(via_declared_team=True, assigning_team="mobile")), None,
          "alice: declared under users and also seated through team mobile"),
-        ("seat-budget", ORGANIZATION_TYPE, ORG, {"maxSeats": 1.0}, "octo-demo: seats.yaml declares 5 seats"),
-        ("seat-management-setting", ORGANIZATION_TYPE, {**ORG, "seat_management_setting": "assign_all"}, None,
+        ("seat-budget", props_of(SEATS_INPUTS), {"maxSeats": 1.0}, "octo-demo: seats.yaml declares 5 seats"),
+        ("seat-management-setting",
+         props_of(seats(org=replace(SEATS_INPUTS.org, seat_management_setting="assign_all"))), None,
          "octo-demo: seat_management_setting is 'assign_all'"),
     ],
     ids=["unmanaged", "missing-user", "missing-team", "expired-user", "expired-team", "double-grant",
          "budget", "setting"],
 )
-def test_each_policy_reports_its_violation(policy: str, resource_type: str, props: dict[str, Any],
-                                           config: dict[str, Any] | None, expected: str) -> None:
-    [message] = validate(policy, resource_type, props, config)
+def test_each_policy_reports_its_violation(policy: str, props: dict[str, Any], config: dict[str, Any] | None,
+                                           expected: str) -> None:
+    [message] = validate(policy, SEATS_TYPE, props, config)
     assert message.startswith(expected)
+    assert validate(policy, SEATS_TYPE, props_of(SEATS_INPUTS), {"maxSeats": 5.0}) == []
 
 
 def test_unknown_input_raises_the_sdks_error_so_it_becomes_an_advisory_note() -> None:
-    props = {**SEAT, "last_activity_at": UNKNOWN_STRING_VALUE}
+    props = props_of(SEATS_INPUTS)
+    props["observed_users"]["alice"]["last_activity_at"] = UNKNOWN_STRING_VALUE
     with pytest.raises(UnknownValueError) as caught:
-        validate("stale-seat", SEAT_TYPE, props)
-    assert caught.value.props == ["last_activity_at"]
-    assert caught.value.message == "string value at .last_activity_at can't be known during preview"
+        validate("stale-seat", SEATS_TYPE, props)
+    assert caught.value.props == ["observed_users", "alice", "last_activity_at"]
+    assert caught.value.message == ("string value at .observed_users.alice.last_activity_at "
+                                    "can't be known during preview")
 
 
 def test_unknown_bool_keeps_its_type_in_the_note() -> None:
+    props = props_of(SEATS_INPUTS)
+    props["observed_users"]["alice"]["via_declared_team"] = UNKNOWN_BOOLEAN_VALUE
     with pytest.raises(UnknownValueError) as caught:
-        validate("stale-seat", SEAT_TYPE, {**SEAT, "live": UNKNOWN_BOOLEAN_VALUE})
-    assert caught.value.message == "boolean value at .live can't be known during preview"
+        validate("double-grant", SEATS_TYPE, props)
+    assert caught.value.message == ("boolean value at .observed_users.alice.via_declared_team "
+                                    "can't be known during preview")
+
+
+def test_violations_found_before_an_unknown_are_still_reported() -> None:
+    props = props_of(declared(expires="2026-10-31"))
+    props["observed_teams"]["mobile"]["standing"] = UNKNOWN_STRING_VALUE  # the team's view cannot be judged
+    reported: list[str] = []
+    with pytest.raises(UnknownValueError) as caught:
+        POLICIES_BY_NAME["expired-grant"].validate(args(SEATS_TYPE, props), lambda m, urn=None: reported.append(m))
+    assert [m.split(":")[0] for m in reported] == ["alice"]
+    assert caught.value.props == ["observed_teams", "mobile", "standing"]
 
 
 def test_unknowns_a_policy_does_not_read_do_not_stop_it() -> None:
-    props = {**SEAT, "expires": "2026-10-31", "last_activity_at": UNKNOWN_STRING_VALUE,
-             "owner": UNKNOWN_STRING_VALUE}
-    [message] = validate("expired-grant", SEAT_TYPE, props)
-    assert "expired on 2026-10-31" in message and "Owner" not in message
+    props = props_of(declared(expires="2026-10-31"))
+    props["org"]["seat_management_setting"] = UNKNOWN_STRING_VALUE
+    props["org"]["estimated_monthly_cost"] = UNKNOWN_STRING_VALUE
+    [message] = validate("expired-grant", SEATS_TYPE, props)
+    assert "expired on 2026-10-31" in message and "Owner: platform" in message
+    selected = props_of(seats(org=replace(SEATS_INPUTS.org, seat_management_setting="assign_all")))
+    selected["observed_users"]["alice"]["last_activity_at"] = UNKNOWN_STRING_VALUE
+    [mandatory] = validate("seat-management-setting", SEATS_TYPE, selected)
+    assert "'assign_all'" in mandatory
 
 
-def test_unknown_inside_a_list_is_materialized_not_raised() -> None:
-    props = {**ORG, "unmanaged": [{"login": "zed", "assigning_team": None}, UNKNOWN_STRING_VALUE]}
-    [message] = validate("unmanaged-seat", ORGANIZATION_TYPE, props)
-    assert message.startswith("zed:")
+def test_unknown_inside_a_list_is_materialized_and_named_in_the_note() -> None:
+    props = props_of(seats(org=replace(SEATS_INPUTS.org, unmanaged=(("zed", None),))))
+    props["org"]["unmanaged"].append(UNKNOWN_STRING_VALUE)
+    with pytest.raises(UnknownValueError) as caught:
+        validate("unmanaged-seat", SEATS_TYPE, props)
+    assert caught.value.props == ["org", "unmanaged", "1"]
 
 
 def test_materialize_copies_proxies_and_records_unknowns() -> None:

@@ -112,16 +112,18 @@ def test_prune_then_preview_passes_the_guard(make_simulator: Callable[..., Runni
 
 
 def test_remembered_activity_is_read_from_a_stack_export() -> None:
-    from copilot_seats.policies.config import SEAT_TYPE
+    from copilot_seats.policies.config import SEATS_TYPE
     from copilot_seats.stack.memory import remembered_activity
 
     export = {"deployment": {"resources": [
-        {"type": SEAT_TYPE, "inputs": {"login": "Alice", "remembered_last_activity_at": "2026-08-01T10:00:00Z"}},
-        {"type": SEAT_TYPE, "inputs": {"login": "bob", "remembered_last_activity_at": None}},
-        {"type": SEAT_TYPE, "inputs": {"login": "eve", "remembered_last_activity_at": "not a date"}},
-        {"type": "pulumi:pulumi:Stack", "inputs": {"login": "x", "remembered_last_activity_at": "2026-01-01"}},
+        {"type": SEATS_TYPE, "inputs": {"organization": "bigco", "remembered": {
+            "Alice": "2026-08-01T10:00:00Z", "alice": "2026-07-01T00:00:00Z",  # the newest date wins
+            "carol": "2026-06-30T23:00:00-06:00", "bob": None, "eve": "not a date", "zoe": 5}}},
+        {"type": SEATS_TYPE, "inputs": {"organization": "bigco", "remembered": ["not", "a", "mapping"]}},
+        {"type": "pulumi:pulumi:Stack", "inputs": {"remembered": {"x": "2026-01-01T00:00:00Z"}}},
     ]}}
-    assert {k: v.date().isoformat() for k, v in remembered_activity(export).items()} == {"alice": "2026-08-01"}
+    assert {k: v.isoformat() for k, v in remembered_activity(export).items()} == {
+        "alice": "2026-08-01T10:00:00+00:00", "carol": "2026-07-01T05:00:00+00:00"}
 
 
 @pytest.mark.engine

@@ -1,7 +1,14 @@
-"""Pure policy rules (copilot_seats.policies.rules): resource inputs + config + now -> violations."""
+"""Pure policy rules (copilot_seats.policies.rules) and the catalogue that applies them to the one
+Seats resource (copilot_seats.policies.catalog): resource inputs + config + now -> violations.
+
+The per-entry rules judge the *views* the catalogue builds of the Seats inputs (one per declared
+user, one per declared team, one of the organization); :data:`SEAT`, :data:`TEAM` and :data:`ORG`
+are those views of :data:`SEATS`, pinned below, so the rule tests judge the shapes the pack sees.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,38 +17,91 @@ import pytest
 from copilot_seats.policies import catalog, org_rules, rules
 from copilot_seats.policies.config import (
     MAX_STALE_DAYS,
-    ORGANIZATION_TYPE,
     POLICIES,
-    SEAT_TYPE,
-    TEAM_TYPE,
+    SEATS_TYPE,
     policy_spec,
     setting,
 )
 from copilot_seats.policies.rules import UNKNOWN, Violation
+from copilot_seats.provider.contract import (
+    SEATS,
+    OrgObservation,
+    SeatObservation,
+    SeatsInputs,
+    TeamEntry,
+    TeamObservation,
+    UserEntry,
+)
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _seen(**changes: Any) -> SeatObservation:
+    base = SeatObservation(created_at="2026-01-05T10:00:00Z", last_activity_at="2026-11-19T08:00:00Z",
+                           last_activity_editor="vscode/1.99.0/copilot/1.300.0",
+                           last_authenticated_at="2026-11-19T08:00:00Z", standing="seated")
+    return replace(base, **changes)
+
+
+SEATS_INPUTS = SeatsInputs(
+    organization="octo-demo", mode="additive", declared_count=5,
+    users={"alice": UserEntry(login="alice", owner="platform", reason="dev"),
+           "bob": UserEntry(login="bob", owner="platform", reason="dev")},
+    teams={"mobile": TeamEntry(team="mobile", owner="mobile-lead", reason="pilot")},
+    observed_users={"alice": _seen(), "bob": _seen()},
+    observed_teams={"mobile": TeamObservation("seated", {
+        f"m{i}": _seen(assigning_team="mobile", last_activity_at="2026-11-18T08:00:00Z") for i in range(1, 4)})},
+    org=OrgObservation(plan="business", seat_management_setting="assign_selected", plan_type="business",
+                       declared_team_seats={"mobile": 3}, live_seats=5, declared_seats=2,
+                       estimated_monthly_cost="95"),
+)
+"""One organization: two direct users, one team of three, nothing stale, missing or unmanaged."""
 
 SEAT: dict[str, Any] = {
     "organization": "octo-demo", "login": "alice", "owner": "platform", "reason": "dev",
     "expires": None, "cost_center": None, "stale_exemption_reason": None, "stale_exemption_until": None,
-    "live": True, "assigning_team": None, "last_activity_at": "2026-11-19T08:00:00Z",
+    "last_activity_at": "2026-11-19T08:00:00Z", "last_activity_editor": "vscode/1.99.0/copilot/1.300.0",
+    "last_authenticated_at": "2026-11-19T08:00:00Z", "created_at": "2026-01-05T10:00:00Z", "standing": "seated",
+    "live": True, "via_declared_team": False, "remembered_last_activity_at": None, "repair": None,
+    "repair_kind": None,
+}
+MEMBER: dict[str, Any] = {
+    "assigning_team": "mobile", "created_at": "2026-01-05T10:00:00Z", "last_activity_at": "2026-11-18T08:00:00Z",
     "last_activity_editor": "vscode/1.99.0/copilot/1.300.0", "last_authenticated_at": "2026-11-19T08:00:00Z",
-    "created_at": "2026-01-05T10:00:00Z", "pending_cancellation_date": None, "plan_type": "business",
-    "remembered_last_activity_at": None, "via_declared_team": False, "stack": "dev", "api_url": None,
     "standing": "seated",
 }
 TEAM: dict[str, Any] = {
     "organization": "octo-demo", "team": "mobile", "owner": "mobile-lead", "reason": "pilot",
     "expires": None, "cost_center": None, "stale_exemption_reason": None, "stale_exemption_until": None,
-    "live_seats": 3, "members": [], "stack": "dev", "api_url": None, "standing": "seated",
+    "standing": "seated", "members": [{"login": f"m{i}", **MEMBER} for i in range(1, 4)], "live_seats": 3,
 }
 ORG: dict[str, Any] = {
-    "organization": "octo-demo", "mode": "additive", "plan": "business",
-    "seat_management_setting": "assign_selected", "plan_type": "business",
-    "declared_users": ["alice", "bob"], "declared_team_seats": {"mobile": 3},
-    "unmanaged": [], "missing": [], "pending_cancellation": [], "unassigned_seats": 0,
-    "live_seats": 5, "declared_seats": 2, "estimated_monthly_cost": "95", "authoritative_revocations": 0,
+    "plan": "business", "seat_management_setting": "assign_selected", "plan_type": "business",
+    "seat_breakdown": {}, "unmanaged": [], "missing": [], "leaving": [], "missing_teams": [], "leaving_teams": [],
+    "pending_cancellation": [], "unassigned_seats": 0, "live_seats": 5, "declared_seats": 2,
+    "declared_team_seats": {"mobile": 3}, "estimated_monthly_cost": "95",
+    "organization": "octo-demo", "mode": "additive", "declared_count": 5, "revoking": {"users": [], "teams": {}},
 }
+
+
+def seats(**changes: Any) -> SeatsInputs:
+    """:data:`SEATS_INPUTS` with some fields replaced."""
+    return replace(SEATS_INPUTS, **changes)
+
+
+def observed(login: str = "alice", **changes: Any) -> SeatsInputs:
+    """:data:`SEATS_INPUTS` with ``login``'s observation changed."""
+    return seats(observed_users={**SEATS_INPUTS.observed_users, login: _seen(**changes)})
+
+
+def declared(login: str = "alice", **changes: Any) -> SeatsInputs:
+    """:data:`SEATS_INPUTS` with ``login``'s seats.yaml entry changed."""
+    return seats(users={**SEATS_INPUTS.users, login: replace(SEATS_INPUTS.users[login], **changes)})
+
+
+def props_of(inputs: SeatsInputs) -> dict[str, Any]:
+    """The Seats resource's inputs on the wire (what the pack and the preview see)."""
+    return inputs.to_props()
 
 
 def seat(**changes: Any) -> dict[str, Any]:
@@ -257,13 +317,14 @@ def test_no_unmanaged_seats_no_violation() -> None:
         (org(), {"maxSeats": 5}, 0),                 # 2 users + 3 team seats
         (org(), {"maxSeats": 4}, 1),
         (org(), {"maxSeats": 4.0}, 1),
-        (org(declared_count=4), {"maxSeats": 4}, 0),  # analysis' count when the resource carries it
+        (org(declared_count=4), {"maxSeats": 4}, 0),  # analysis' count, not declared_seats + team seats (5)
+        ({k: v for k, v in ORG.items() if k != "declared_count"}, {"maxSeats": 4}, 1),  # 2 users + 3 team seats
         (org(), {"maxMonthlyCost": 95}, 0),
         (org(), {"maxMonthlyCost": 94.5}, 1),
         (org(), {"maxSeats": 1, "maxMonthlyCost": 10}, 2),
     ],
     ids=["no-caps-no-check", "at-seat-cap", "over-seat-cap", "cap-as-float", "declared-count-preferred",
-         "at-cost-cap", "over-cost-cap", "both-over"],
+         "without-declared-count", "at-cost-cap", "over-cost-cap", "both-over"],
 )
 def test_seat_budget(props: dict[str, Any], config: dict[str, Any], count: int) -> None:
     found = run(org_rules.seat_budget, props, config)
@@ -293,8 +354,8 @@ def test_assign_selected_is_fine() -> None:
 def test_every_policy_has_rules_for_exactly_its_resource_types() -> None:
     assert set(catalog.RULES) == {p.name for p in POLICIES}
     for spec in POLICIES:
-        assert set(catalog.RULES[spec.name]) == set(spec.resource_types)
-        assert set(spec.resource_types) <= {SEAT_TYPE, TEAM_TYPE, ORGANIZATION_TYPE}
+        assert set(catalog.RULES[spec.name]) == set(spec.resource_types) == {SEATS_TYPE}
+    assert SEATS_TYPE == SEATS.token == "copilot:index:Seats"
 
 
 def test_pack_defaults_advisory_except_seat_management_setting() -> None:
@@ -312,19 +373,145 @@ def test_config_defaults_and_float_coercion() -> None:
     assert policy_spec("stale-seat").properties["staleDays"]["maximum"] == MAX_STALE_DAYS == 89
 
 
-@pytest.mark.parametrize(
-    ("policy", "resource_type", "props"),
-    [(name, rtype, {**{SEAT_TYPE: SEAT, TEAM_TYPE: TEAM, ORGANIZATION_TYPE: ORG}[rtype]})
-     for name, by_type in catalog.RULES.items() for rtype in by_type],
-    ids=lambda v: v if isinstance(v, str) and "/" not in v and ":" not in v else None,
-)
-def test_every_rule_degrades_when_every_input_is_unknown(policy: str, resource_type: str,
-                                                         props: dict[str, Any]) -> None:
+USERS, TEAMS, THE_ORG = catalog.user_views, catalog.team_views, catalog.org_view
+ENTRY_RULES: list[tuple[str, rules.Rule, catalog.View, dict[str, Any]]] = [
+    ("stale-seat", rules.stale_seat, USERS, SEAT), ("stale-seat", rules.stale_team_members, TEAMS, TEAM),
+    ("unmanaged-seat", org_rules.unmanaged_seats, THE_ORG, ORG),
+    ("missing-seat", rules.missing_seat, USERS, SEAT), ("missing-seat", rules.missing_team_seats, TEAMS, TEAM),
+    ("expired-grant", rules.expired_grant, USERS, SEAT), ("expired-grant", rules.expired_grant, TEAMS, TEAM),
+    ("double-grant", rules.double_grant, USERS, SEAT),
+    ("seat-budget", org_rules.seat_budget, THE_ORG, ORG),
+    ("seat-management-setting", org_rules.seat_management_setting, THE_ORG, ORG),
+]
+"""Every (policy, entry rule, view) the catalogue applies to the Seats resource, with the view's shape."""
+
+
+@pytest.mark.parametrize(("policy", "rule", "props"), [(p, r, shape) for p, r, _, shape in ENTRY_RULES],
+                         ids=[f"{p}-{r.__name__}" for p, r, _, _ in ENTRY_RULES])
+def test_every_rule_degrades_when_every_input_of_its_view_is_unknown(policy: str, rule: rules.Rule,
+                                                                     props: dict[str, Any]) -> None:
     unknown = dict.fromkeys(props, UNKNOWN)
     config = {"maxSeats": 1, "maxMonthlyCost": 1} if policy == "seat-budget" else {}
-    found = run(catalog.RULES[policy][resource_type], unknown, config)
+    found = run(rule, unknown, config)
     assert found, "a rule that needs unknown inputs must say it cannot judge"
     assert all(not v.determined and v.policy == policy for v in found)
+
+
+DRIFTED = seats(
+    users={**SEATS_INPUTS.users, "carl": UserEntry(login="Carl", expires="2026-01-01")},
+    observed_users={**SEATS_INPUTS.observed_users, "alice": _seen(last_activity_at=None),
+                    "bob": _seen(assigning_team="mobile", via_declared_team=True),
+                    "carl": SeatObservation(standing="missing")},
+    teams={"mobile": replace(SEATS_INPUTS.teams["mobile"], expires="2026-02-01")},
+    observed_teams={"mobile": TeamObservation("seated", {"m1": _seen(last_activity_at=None)})},
+    org=replace(SEATS_INPUTS.org, seat_management_setting="assign_all", unmanaged=(("zed", None),)),
+)
+"""Something for every policy: alice and team member m1 never used, bob also seated by a declared
+team, Carl missing and expired, the team expired, zed unmanaged, the org on assign_all."""
+
+
+def test_the_catalogue_applies_exactly_the_entry_rules_to_every_view() -> None:
+    config = {"maxSeats": 1}
+    for policy, by_type in catalog.RULES.items():
+        expected = [v for p, rule, view, _ in ENTRY_RULES if p == policy
+                    for item in view(DRIFTED) for v in rule(item, config, NOW)]
+        assert expected, policy
+        assert list(by_type[SEATS_TYPE](props_of(DRIFTED), config, NOW)) == expected, policy
+
+
+@pytest.mark.parametrize(("policy", "subjects"), [
+    ("stale-seat", ["alice", "m1"]), ("missing-seat", ["Carl"]), ("expired-grant", ["Carl", "mobile"]),
+    ("double-grant", ["bob"]), ("unmanaged-seat", ["zed"]), ("seat-budget", ["octo-demo"]),
+    ("seat-management-setting", ["octo-demo"]),
+])
+def test_one_seats_resource_yields_a_violation_per_entry_in_violation(policy: str, subjects: list[str]) -> None:
+    found = run(catalog.RULES[policy][SEATS_TYPE], props_of(DRIFTED), {"maxSeats": 1})
+    assert [v.subject for v in found] == subjects
+    assert all(v.determined and v.policy == policy for v in found)
+    assert run(catalog.RULES[policy][SEATS_TYPE], props_of(SEATS_INPUTS), {"maxSeats": 5}) == []
+
+
+def test_the_views_of_the_seats_resource_are_what_the_rules_read() -> None:
+    for inputs in (SEATS_INPUTS, SeatsInputs.from_props(props_of(SEATS_INPUTS))):  # as given, and off the wire
+        alice, bob = catalog.user_views(inputs)
+        assert alice == SEAT and bob == {**SEAT, "login": "bob"}
+        assert list(catalog.team_views(inputs)) == [TEAM]
+        assert list(catalog.org_view(inputs)) == [ORG]
+
+
+def test_the_user_view_carries_the_planned_repair_and_the_remembered_activity() -> None:
+    from copilot_seats.decisions.planning import Repair
+
+    inputs = seats(observed_users={"alice": _seen(last_activity_at=None)},
+                   grant_users={"bob": Repair("grant", "grant: GitHub lists no seat")},
+                   remembered={"alice": "2026-11-01T00:00:00Z"})
+    alice, bob = catalog.user_views(SeatsInputs.from_props(props_of(inputs)))
+    assert alice["remembered_last_activity_at"] == "2026-11-01T00:00:00Z" and alice["live"] is True
+    assert bob["live"] is False and "standing" not in bob
+    assert bob["repair"] == "grant: GitHub lists no seat" and bob["repair_kind"] == "grant"
+    # the remembered date is the one the stale rule judges: no violation for alice, though GitHub reports null
+    assert run(catalog.RULES["stale-seat"][SEATS_TYPE], props_of(inputs)) == []
+    assert [v.subject for v in run(catalog.RULES["stale-seat"][SEATS_TYPE],
+                                   props_of(replace(inputs, remembered={})))] == ["alice"]
+
+
+def test_the_org_view_tells_the_unmanaged_rule_what_this_run_revokes() -> None:
+    from copilot_seats.provider.contract import Revoking
+
+    inputs = seats(org=replace(SEATS_INPUTS.org, unmanaged=(("bob", None), ("carl", None))),
+                   revoking=Revoking(users={"bob": "entry removed from seats.yaml"}, limit=10))
+    assert [v.subject for v in run(catalog.RULES["unmanaged-seat"][SEATS_TYPE], props_of(inputs))] == ["carl"]
+
+
+@pytest.mark.parametrize("policy", list(catalog.RULES))
+def test_a_seats_resource_whose_inputs_are_all_unknown_cannot_be_judged(policy: str) -> None:
+    unknown = dict.fromkeys(props_of(SEATS_INPUTS), UNKNOWN)
+    found = run(catalog.RULES[policy][SEATS_TYPE], unknown, {"maxSeats": 1, "maxMonthlyCost": 1})
+    assert found and all(not v.determined and "cannot judge" in v.message for v in found)
+
+
+PER_USER = {"stale-seat", "missing-seat", "expired-grant", "double-grant"}
+PER_TEAM = {"stale-seat", "missing-seat", "expired-grant"}
+PER_ORG = {"unmanaged-seat", "seat-budget", "seat-management-setting"}
+
+
+@pytest.mark.parametrize(("section", "value", "blocked"), [
+    (("org", "seat_management_setting"), None, PER_ORG),
+    (("observed_users", "alice", "last_activity_at"), None, PER_USER),
+    (("remembered",), {"alice": UNKNOWN}, PER_USER),
+    (("users", "alice", "expires"), None, PER_USER),
+    (("observed_teams", "mobile", "members", "m1", "last_activity_at"), None, PER_TEAM),
+    (("mode",), None, PER_ORG),
+])
+def test_an_unknown_input_is_never_read_as_absent(section: tuple[str, ...], value: Any, blocked: set[str]) -> None:
+    """An unknown value read as absent would be judged: a null activity as stale, a null
+    seat_management_setting as a (mandatory) violation. Every policy whose views read it cannot judge."""
+    props = props_of(SEATS_INPUTS)
+    parent = props
+    for key in section[:-1]:
+        parent = parent[key]
+    parent[section[-1]] = UNKNOWN if value is None else value
+    path = ".".join(section) if value is None else f"{'.'.join(section)}.alice"
+    for policy, by_type in catalog.RULES.items():
+        found = run(by_type[SEATS_TYPE], props, {"maxSeats": 100})
+        if policy in blocked:
+            assert found and all(not v.determined and v.unknown == (path,) and path in v.message
+                                 for v in found), (policy, found)
+        else:
+            assert found == [], (policy, found)
+
+
+def test_an_unknown_input_only_stops_the_views_that_read_it() -> None:
+    props = props_of(declared(expires="2026-10-31"))
+    props["org"]["seat_management_setting"] = UNKNOWN
+    [expired] = run(catalog.RULES["expired-grant"][SEATS_TYPE], props)
+    assert expired.determined and expired.subject == "alice"
+    [blocked] = run(catalog.RULES["seat-management-setting"][SEATS_TYPE], props)
+    assert not blocked.determined
+    props = props_of(seats(org=replace(SEATS_INPUTS.org, seat_management_setting="assign_all")))
+    props["observed_users"]["alice"]["last_activity_at"] = UNKNOWN
+    [setting_violation] = run(catalog.RULES["seat-management-setting"][SEATS_TYPE], props)
+    assert setting_violation.determined and "'assign_all'" in setting_violation.message
 
 
 def test_rules_are_deterministic_given_now() -> None:

@@ -1,14 +1,16 @@
-"""seats.yaml + snapshot -> resource inputs (copilot_seats.stack.model.build_stack)."""
+"""seats.yaml + snapshot -> the one Seats resource's inputs (copilot_seats.stack.model.build_stack)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
+from copilot_seats.decisions.planning import LiveView
 from copilot_seats.decisions.run_settings import OnDelete, RunSettings
 from copilot_seats.desired.spec import Mode, SeatSpec, Settings, TeamGrant, UserGrant
 from copilot_seats.github.live import LiveBilling, LiveSeat, LiveSnapshot, SeatBreakdown
-from copilot_seats.stack.model import Declared, RunOptions, build_stack
+from copilot_seats.provider.contract import SEATS, Guard, Revoking, SeatsInputs
+from copilot_seats.provider.seats import SeatsHandler
+from copilot_seats.stack.model import RunOptions, build_stack
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -45,70 +47,82 @@ LIVE = snapshot(
 )
 
 
-def by_name(declared: tuple[Declared, ...]) -> dict[str, dict[str, Any]]:
-    return {d.name: d.props for d in declared}
+def test_one_seats_resource_keyed_by_casefolded_login_with_observations() -> None:
+    seats = build_stack(spec(), LIVE, NOW, RunOptions()).seats
+    assert set(seats.users) == {"alice", "bob"} and seats.organization == "octo"
+    alice = seats.users["alice"]
+    assert alice.login == "Alice" and alice.expires == "2027-01-01" and alice.owner == "platform"
+    seen = seats.observed_users["alice"]
+    assert seen.created_at == "2025-01-01T00:00:00Z" and seen.last_activity_at == "2026-11-20T00:00:00Z"
+    assert seats.observed_users["bob"].created_at is None  # GitHub lists no seat for bob
+    assert "token" not in str(seats.to_props()).lower()
 
 
-def test_one_seat_resource_per_declared_user_named_by_casefolded_login_with_observations() -> None:
-    model = build_stack(spec(), LIVE, NOW, RunOptions(stack="dev"))
-    seats = by_name(model.seats)
-    assert set(seats) == {"alice", "bob"}
-    assert model.seats[0].aliases == ("Alice",)  # the name earlier versions used
-    alice = seats["alice"]
-    assert alice["login"] == "Alice" and alice["live"] is True and alice["last_activity_at"] == "2026-11-20T00:00:00Z"
-    assert alice["expires"] == "2027-01-01" and alice["owner"] == "platform"
-    assert seats["bob"]["live"] is False
-    assert "token" not in str(model).lower()
+def test_a_case_only_edit_is_a_spelling_change_of_the_same_entry() -> None:
+    """Replaces the per-seat resources' aliases (one resource now, its name fixed): the entry's
+    key stays the casefolded login, only its spelling changes."""
+    respelled = SeatSpec(organization="OCTO", users=(UserGrant(login="ALICE", owner="platform",
+                                                               expires=date(2027, 1, 1)), UserGrant(login="bob")),
+                         teams=(TeamGrant(slug="ml"),))
+    before = build_stack(spec(), LIVE, NOW, RunOptions()).seats
+    after = build_stack(respelled, LIVE, NOW, RunOptions()).seats
+    assert set(after.users) == set(before.users) and after.users["alice"].login == "ALICE"
+    assert after.observed_users == before.observed_users and after.grant_users == before.grant_users
+    assert after.organization == "OCTO"
 
 
-def test_each_seat_carries_its_standing_and_planned_repair() -> None:
-    seats = by_name(build_stack(spec(), LIVE, NOW, RunOptions()).seats)
-    assert seats["alice"]["standing"] == "seated" and seats["alice"]["repair"] is None
-    assert seats["bob"]["standing"] == "missing" and seats["bob"]["repair"] == "grant: GitHub lists no seat"
+def test_each_user_carries_its_standing_and_planned_repair() -> None:
+    seats = build_stack(spec(), LIVE, NOW, RunOptions()).seats
+    assert seats.observed_users["alice"].standing == "seated" and "alice" not in seats.grant_users
+    assert seats.observed_users["bob"].standing == "missing"
+    assert seats.grant_users["bob"].reason == "grant: GitHub lists no seat"
 
 
 def test_a_pending_declared_seat_is_leaving_and_re_granted() -> None:
     s = SeatSpec(organization="octo", users=(UserGrant(login="frank"),))
-    frank = by_name(build_stack(s, LIVE, NOW, RunOptions()).seats)["frank"]
-    assert frank["standing"] == "leaving" and frank["repair_kind"] == "re-grant"
-    assert "2026-12-01" in frank["repair"]
+    seats = build_stack(s, LIVE, NOW, RunOptions()).seats
+    assert seats.observed_users["frank"].standing == "leaving"
+    assert seats.observed_users["frank"].pending_cancellation_date == "2026-12-01"
+    assert seats.grant_users["frank"].kind == "re-grant" and "2026-12-01" in seats.grant_users["frank"].reason
 
 
-def test_team_grant_counts_its_live_seats() -> None:
-    teams = by_name(build_stack(spec(), LIVE, NOW, RunOptions()).teams)
-    assert teams["ml"]["live_seats"] == 1 and teams["ml"]["standing"] == "seated"
+def test_a_declared_team_carries_its_standing_and_members() -> None:
+    seats = build_stack(spec(), LIVE, NOW, RunOptions()).seats
+    ml = seats.observed_teams["ml"]
+    assert ml.standing == "seated" and list(ml.members) == ["dave"]
+    assert ml.members["dave"].created_at == "2025-01-01T00:00:00Z"
+    assert seats.org.declared_team_seats == {"ml": 1} and seats.grant_teams == {}
 
 
-def test_organization_carries_drift_for_the_policy_pack() -> None:
-    org = build_stack(spec(), LIVE, NOW, RunOptions()).organization
-    assert org.name == "organization" and org.aliases == ("octo",)
-    props = org.props
-    assert [u["login"] for u in props["unmanaged"]] == ["carol", "erin"]
-    assert props["unmanaged"][1]["assigning_team"] == "design"
-    assert props["missing"] == ["bob"]
-    assert props["pending_cancellation"] == ["frank"] and props["leaving"] == []
-    assert props["roster_users"] == ["alice", "bob"] and props["roster_teams"] == ["ml"]
-    assert props["unmanaged_direct"] == ["carol"] and props["team_seats"] == {"design": 1, "ml": 1}
-    assert props["seat_management_setting"] == "assign_selected"
-    assert props["estimated_monthly_cost"] == "114"  # 5 listed + 1 unassigned, business list price
+def test_the_org_observation_carries_drift_for_the_policy_pack() -> None:
+    seats = build_stack(spec(), LIVE, NOW, RunOptions()).seats
+    org = seats.org
+    assert org.unmanaged == (("carol", None), ("erin", "design"))
+    assert org.missing == ("bob",) and org.pending_cancellation == ("frank",) and org.leaving == ()
+    assert org.seat_management_setting == "assign_selected"
+    assert org.estimated_monthly_cost == "114"  # 5 listed + 1 unassigned, business list price
+    assert seats.live == LiveView(frozenset({"carol"}), {"design": 1, "ml": 1})
+    assert seats.declared_count == 3  # alice, bob and dave (through ml)
 
 
-def test_additive_mode_plans_no_revocation_of_seats_outside_seats_yaml() -> None:
-    model = build_stack(spec(), LIVE, NOW, RunOptions())
-    assert model.roster is not None and model.roster.props["revoke"] is None
-    assert model.organization.props["authoritative_revocations"] == 0
+def test_the_program_plans_no_revocation_the_providers_check_does() -> None:
+    """Revocations need the last applied record, which only the provider's check sees: the
+    program sends the mode and the live view, the check plans from them."""
+    for mode, users, teams in ((Mode.ADDITIVE, {}, {}), (Mode.AUTHORITATIVE, {"carol"}, {"design": 1})):
+        seats = build_stack(spec(mode), LIVE, NOW, RunOptions()).seats
+        assert seats.revoking == Revoking() and seats.mode == mode.value
+        checked, failures = SeatsHandler().check({}, seats.to_props())
+        assert failures == []
+        revoking = SeatsInputs.from_props(checked).revoking
+        assert set(revoking.users) == set(users) and dict(revoking.teams) == teams
+        assert revoking.seats == len(users) + sum(teams.values())
 
 
-def test_authoritative_mode_revokes_unmanaged_direct_seats_and_undeclared_teams() -> None:
-    model = build_stack(spec(Mode.AUTHORITATIVE), LIVE, NOW, RunOptions())
-    assert model.roster is not None
-    assert model.roster.props["revoke"] == {"users": ["carol"], "teams": {"design": 1}, "seats": 2}
-    assert model.organization.props["authoritative_revocations"] == 2
-
-
-def test_guard_settings_reach_the_organization_including_zero() -> None:
+def test_guard_settings_reach_the_resource_including_zero() -> None:
     settings = RunSettings(max_removal_count=0, max_removal_fraction=0.0, on_delete=OnDelete.FORGET)
-    props = build_stack(spec(), LIVE, NOW, RunOptions(settings=settings)).organization.props
+    seats = build_stack(spec(), LIVE, NOW, RunOptions(settings=settings)).seats
+    assert seats.guard == Guard(0, 0.0, False, False, OnDelete.FORGET)
+    props = seats.to_props()["guard"]
     assert props["max_removal_count"] == 0 and props["max_removal_fraction"] == 0.0
     assert props["on_delete"] == "forget"
 
@@ -122,25 +136,12 @@ def test_outputs_count_each_category() -> None:
     assert model.unmanaged_count == 2
 
 
-def test_team_grant_lists_its_members_activity_for_the_stale_rule() -> None:
-    team = by_name(build_stack(spec(), LIVE, NOW, RunOptions()).teams)["ml"]
-    assert [m["login"] for m in team["members"]] == ["dave"]
-    assert team["members"][0]["created_at"] == "2025-01-01T00:00:00Z"
-
-
 def test_every_property_the_program_sends_is_in_the_providers_contract_and_back() -> None:
-    """One contract: build_stack sends exactly the fields copilot_seats.provider.contract declares
-    for each type (desired + observed), and the provider's check adds only what it declares."""
-    from copilot_seats.provider.contract import ORGANIZATION, ROSTER, SEAT, TEAM, ResourceType
-
-    model = build_stack(spec(Mode.AUTHORITATIVE), LIVE, NOW, RunOptions(stack="dev", run_id="r1"))
-    sent: list[tuple[ResourceType, dict[str, Any]]] = [(ORGANIZATION, model.organization.props)]
-    sent += [(SEAT, d.props) for d in model.seats] + [(TEAM, d.props) for d in model.teams]
-    assert model.roster is not None
-    sent.append((ROSTER, model.roster.props))
-    for rtype, props in sent:
-        declared = set(rtype.desired_names) | rtype.observed_names
-        assert set(props) <= declared, (rtype.name, sorted(set(props) - declared))
-        checked_only = {"remembered_last_activity_at"} if rtype is SEAT else set()
-        assert declared - set(props) <= checked_only | {f.name for f in rtype.outputs}, (
-            rtype.name, sorted(declared - set(props)))
+    """One contract: build_stack sends exactly the inputs copilot_seats.provider.contract declares
+    for the Seats resource, the provider's check returns no other, and nothing is lost on the wire."""
+    seats = build_stack(spec(Mode.AUTHORITATIVE), LIVE, NOW, RunOptions(run_id="r1")).seats
+    sent = seats.to_props()
+    assert set(sent) == set(SEATS.inputs), sorted(set(sent) ^ set(SEATS.inputs))
+    assert SeatsInputs.from_props(sent) == seats and sent["run_id"] == "r1"
+    checked, _ = SeatsHandler().check({}, sent)
+    assert set(checked) == set(SEATS.inputs), sorted(set(checked) ^ set(SEATS.inputs))

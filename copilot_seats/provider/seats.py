@@ -129,6 +129,8 @@ def _entry_diff(section: str, olds: Mapping[str, UserEntry | TeamEntry],
         old, new = olds[k], news[k]
         for name in (name_field, *METADATA_FIELDS):
             before, after = getattr(old, name), getattr(new, name)
+            if name == name_field:  # a login's case is not a change (GitHub compares it case-insensitively)
+                before, after = key(before) or None, key(after) or None
             if (before or None) != (after or None):
                 out[_path(section, k, name)] = "add" if not before else "delete" if not after else "update"
     return out

@@ -122,11 +122,9 @@ def _fields(entry: UserEntry | TeamEntry) -> dict[str, str | None]:
     return entry.metadata()
 
 
-def _changed_fields(old: UserEntry | TeamEntry, new: UserEntry | TeamEntry, name: str) -> str:
+def _changed_fields(old: UserEntry | TeamEntry, new: UserEntry | TeamEntry) -> str:
+    """The metadata that changed (a login's letter case is not a change: the provider's diff agrees)."""
     parts = []
-    before, after = getattr(old, name), getattr(new, name)
-    if before and after and before != after:
-        parts.append(f"spelled {after} (was {before})")
     for key, value in _fields(new).items():
         was = _fields(old)[key]
         if (was or "") != (value or ""):
@@ -149,7 +147,7 @@ def _changes(old: SeatsInputs, new: SeatsInputs) -> list[Change]:
             out.append(Change("grant", "user", entry.login or k, entry.owner or "", entry.reason or "",
                               held=bool(seen and seen.created_at),
                               pending=bool(seen and seen.pending_cancellation_date)))
-        elif (detail := _changed_fields(old.users[k], entry, "login")):
+        elif (detail := _changed_fields(old.users[k], entry)):
             out.append(Change("change", "user", entry.login or k, entry.owner or "", entry.reason or "", detail))
     for k, team in new.teams.items():
         seen_team = new.observed_teams.get(k)
@@ -160,7 +158,7 @@ def _changes(old: SeatsInputs, new: SeatsInputs) -> list[Change]:
         elif k not in old.teams:
             out.append(Change("grant", "team", team.team or k, team.owner or "", team.reason or "",
                               f"already seats {seats} (recorded only)", held=True))
-        elif (detail := _changed_fields(old.teams[k], team, "team")):
+        elif (detail := _changed_fields(old.teams[k], team)):
             out.append(Change("change", "team", team.team or k, team.owner or "", team.reason or "", detail))
     spelled = {login.casefold(): login for login, _team in new.org.unmanaged}
     for k, why in new.revoking.users.items():

@@ -15,11 +15,17 @@ docs/gitops.md, with every action pinned by commit SHA and kept current by Depen
 
 from __future__ import annotations
 
-from pathlib import Path
+import contextlib
+import errno
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
 
 from copilot_seats import __version__
+from copilot_seats.errors import ConfigError, EditError
 
-__all__ = ["ENGINE_PINS", "PULUMI_CLI_VERSION", "scaffold_files"]
+__all__ = ["ENGINE_PINS", "PULUMI_CLI_VERSION", "existing_targets", "scaffold_files", "write_files"]
 
 PULUMI_CLI_VERSION = "3.78.1"
 """The Pulumi CLI this release is tested with (tools/pulumi-version.env; the setup action pins it)."""
@@ -159,3 +165,74 @@ def scaffold_files(org: str, seats_text: str, owners: str) -> dict[str, str]:
     for workflow in sorted((_TEMPLATES / "workflows").glob("*.yml")):
         files[f".github/workflows/{workflow.name}"] = workflow.read_text(encoding="utf-8")
     return files
+
+
+def _link_refusal(path: Path, directory: Path) -> ConfigError:
+    return ConfigError(f"{path} is a symbolic link: init never writes through a link inside {directory} "
+                       "(remove it, or init another directory)")
+
+
+def existing_targets(directory: Path, names: Iterable[str]) -> list[str]:
+    """The ``names`` (relative paths) that already exist in ``directory``, never following a link.
+
+    :raises ConfigError: a symbolic link (dangling or not) is one of the paths or on the way to
+        one (a linked ``policies/`` or ``.github/``), or a file stands where a directory must be.
+        ``directory`` itself may be a link: it is the directory the user named.
+    """
+    found: list[str] = []
+    for name in names:
+        parts = PurePosixPath(name).parts
+        for depth in range(1, len(parts) + 1):
+            path = directory.joinpath(*parts[:depth])
+            try:
+                mode = os.lstat(path).st_mode
+            except FileNotFoundError:
+                break
+            if stat.S_ISLNK(mode):
+                raise _link_refusal(path, directory)
+            if depth < len(parts) and not stat.S_ISDIR(mode):
+                raise ConfigError(f"{path} is not a directory: init needs to write {directory / name}")
+            if depth == len(parts):
+                found.append(name)
+    return sorted(set(found))
+
+
+def write_files(directory: Path, files: Mapping[str, str]) -> None:
+    """Create every file of ``files`` inside ``directory``, never following a link and never
+    overwriting (each directory is opened with ``O_NOFOLLOW`` relative to its parent, each file
+    created with ``O_CREAT | O_EXCL | O_NOFOLLOW``), so a link that appears after
+    :func:`existing_targets` looked is refused too and nothing is written outside ``directory``.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        root = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise EditError(f"cannot write {directory}: {exc.strerror or exc}") from None
+    try:
+        for name, content in files.items():
+            *folders, leaf = PurePosixPath(name).parts
+            fd = os.dup(root)
+            path = directory
+            try:
+                for folder in folders:
+                    path = path / folder
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(folder, 0o777, dir_fd=fd)
+                    child = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                    os.close(fd)
+                    fd = child
+                path = path / leaf
+                out = os.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=fd)
+                with os.fdopen(out, "w", encoding="utf-8") as handle:
+                    handle.write(content)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) and os.path.islink(path):
+                    raise _link_refusal(path, directory) from None
+                if exc.errno == errno.EEXIST:
+                    what = "a symbolic link" if os.path.islink(path) else "an existing file"
+                    raise ConfigError(f"{path} is {what}: init never overwrites or follows it") from None
+                raise EditError(f"cannot write {path}: {exc.strerror or exc}") from None
+            finally:
+                os.close(fd)
+    finally:
+        os.close(root)

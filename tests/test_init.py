@@ -17,6 +17,7 @@ import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -32,6 +33,7 @@ from copilot_seats.scaffold import (
     PULUMI_CLI_VERSION,
     PULUMI_YAML,
     scaffold_files,
+    write_files,
 )
 
 CLI = Path(sys.executable).parent / "copilot-seats"
@@ -99,6 +101,94 @@ def test_init_writes_a_pinned_repository_and_never_overwrites(tmp_path: Path) ->
     assert again.returncode == 2 and "never overwrites" in again.stderr
     assert sorted(p.name for p in other.iterdir()) == ["Pulumi.yaml"], "nothing was written"
     assert (other / "Pulumi.yaml").read_text() == "name: mine\n"
+
+
+def _tree(root: Path) -> dict[str, str]:
+    """Every path below ``root`` (links not followed) with its kind or link target."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        out[rel] = f"-> {os.readlink(path)}" if path.is_symlink() else "dir" if path.is_dir() else path.read_text()
+    return out
+
+
+def _link_pulumi_yaml_dangling(target: Path, outside: Path) -> Path:
+    (target / "Pulumi.yaml").symlink_to(outside / "Pulumi.yaml")  # does not exist yet
+    return target / "Pulumi.yaml"
+
+
+def _link_policies(target: Path, outside: Path) -> Path:
+    (outside / "policies").mkdir()
+    (target / "policies").symlink_to(outside / "policies", target_is_directory=True)
+    return target / "policies"
+
+
+def _link_github(target: Path, outside: Path) -> Path:
+    (outside / "gh").mkdir()
+    (target / ".github").symlink_to(outside / "gh", target_is_directory=True)
+    return target / ".github"
+
+
+def _link_workflows(target: Path, outside: Path) -> Path:
+    (target / ".github").mkdir()
+    (target / ".github" / "workflows").symlink_to(outside, target_is_directory=True)
+    return target / ".github" / "workflows"
+
+
+def _link_readme_to_a_file(target: Path, outside: Path) -> Path:
+    (outside / "notes.md").write_text("mine\n")
+    (target / "README.md").symlink_to(outside / "notes.md")
+    return target / "README.md"
+
+
+@pytest.mark.parametrize("make_link", [_link_pulumi_yaml_dangling, _link_policies, _link_github, _link_workflows,
+                                       _link_readme_to_a_file], ids=lambda f: f.__name__[6:])
+def test_init_refuses_symlinks_inside_dir_and_writes_nothing_anywhere(tmp_path: Path, make_link: Any) -> None:
+    from click.testing import CliRunner
+
+    from copilot_seats.cli import main
+
+    target, outside = tmp_path / "repo", tmp_path / "outside"
+    target.mkdir()
+    outside.mkdir()
+    link = make_link(target, outside)
+    before = {"repo": _tree(target), "outside": _tree(outside)}
+    result = CliRunner().invoke(main, ["init", str(target), "--org", "acme"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line]
+    assert lines == [f"error: {link} is a symbolic link: init never writes through a link inside {target} "
+                     "(remove it, or init another directory)"]
+    assert {"repo": _tree(target), "outside": _tree(outside)} == before, "nothing was written, in DIR or outside"
+
+
+def test_a_link_that_appears_after_the_check_is_refused_by_the_write_itself(tmp_path: Path) -> None:
+    """write_files opens each directory with O_NOFOLLOW and creates each file with O_EXCL: a link
+    planted between the check and the write (a race) is refused, never followed."""
+    from copilot_seats.errors import ConfigError
+
+    target, outside = tmp_path / "repo", tmp_path / "outside"
+    outside.mkdir()
+    target.mkdir()
+    (target / "policies").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ConfigError, match="policies is a symbolic link"):
+        write_files(target, {"a.txt": "a\n", "policies/__main__.py": "x\n"})
+    (target / "policies").unlink()
+    (target / "b.txt").symlink_to(outside / "b.txt")
+    with pytest.raises(ConfigError, match=r"b\.txt is a symbolic link: init never overwrites or follows it"):
+        write_files(target, {"b.txt": "b\n"})
+    assert list(outside.iterdir()) == []
+
+
+def test_dir_itself_may_be_a_link(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from copilot_seats.cli import main
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "alias"), "--org", "acme"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "real" / "policies" / "__main__.py").read_text() == POLICY_MAIN_PY
 
 
 def test_init_refuses_an_invalid_org(tmp_path: Path) -> None:

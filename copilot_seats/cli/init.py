@@ -3,10 +3,13 @@
 Writes the files of :func:`copilot_seats.scaffold.scaffold_files` into ``DIR`` (created when
 missing). ``seats.yaml`` is either a minimal file for ``--org`` or, with ``--import``, the live
 seats as ``copilot-seats import`` writes them (read-only ``GITHUB_TOKEN``). Nothing is ever
-overwritten: if any of the files exists, init stops before writing anything.
+overwritten and no link inside ``DIR`` is followed: if any of the files exists, or a symbolic
+link (even a dangling one) is one of them or on the way to one (a linked ``policies/`` or
+``.github/``), init stops before writing anything and names the path; the writes themselves
+refuse links too (:func:`copilot_seats.scaffold.write_files`), so nothing lands outside ``DIR``.
 
-Exit codes: 0 written; 1 the imported file would be invalid; 2 usage error (files exist, bad
-``--org``, ``GITHUB_TOKEN`` unset with ``--import``); 3 GitHub API error.
+Exit codes: 0 written; 1 the imported file would be invalid; 2 usage error (files exist, a link
+inside DIR, bad ``--org``, ``GITHUB_TOKEN`` unset with ``--import``); 3 GitHub API error.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from copilot_seats.cli.edit import fetch_live, imported_file
 from copilot_seats.desired.loader import check_spec
 from copilot_seats.desired.seats_edit import render_seats_file
 from copilot_seats.errors import EditError
-from copilot_seats.scaffold import scaffold_files
+from copilot_seats.scaffold import existing_targets, scaffold_files, write_files
 
 __all__ = ["init_command"]
 
@@ -51,7 +54,7 @@ def init_command(directory: Path, org: str, from_live: bool, owners: str | None)
     Writes seats.yaml (minimal, or --import'ed from the live org), requirements.txt pinning
     copilot-seats and the Pulumi SDKs, the Pulumi.yaml/__main__.py and policies/ shims, the
     GitOps workflows with their setup action, CODEOWNERS and a README. Never overwrites a
-    file; never writes to GitHub.
+    file, never follows a symbolic link inside DIRECTORY; never writes to GitHub.
     """
     now = datetime.now(UTC)
     if from_live:
@@ -65,16 +68,10 @@ def init_command(directory: Path, org: str, from_live: bool, owners: str | None)
         detail = "; ".join(str(p) for p in checked.errors)
         raise EditError(f"refusing to write seats.yaml: the imported file would be invalid: {detail}")
     files = scaffold_files(checked.spec.organization, text, owners or f"@{org}/copilot-seat-admins")
-    existing = sorted(name for name in files if (directory / name).exists())
+    existing = existing_targets(directory, files)  # ConfigError (exit 2) for a link inside DIR
     if existing:
         raise click.UsageError(f"{directory} already has {', '.join(existing)}: init never overwrites files")
-    for name, content in files.items():
-        path = directory / name
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-        except OSError as exc:
-            raise EditError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_files(directory, files)
     click.echo(f"init: wrote {len(files)} files in {directory} (copilot-seats {__version__})", err=True)
     click.echo(f"next: cd {directory}, create .venv from requirements.txt, then validate, "
                "`pulumi stack init`, preview (README.md)", err=True)

@@ -17,24 +17,13 @@ from typing import Any
 
 import pytest
 from conftest import RunningSimulator
-from e2e_helpers import old_package
-from engine import PulumiResult, PulumiWorkspace, policy_violations, preview_steps
+from engine import PulumiResult, PulumiWorkspace, policy_violations, preview_steps, seat_changes
 
 pytestmark = pytest.mark.engine
 
 SEATS = "organization: acme\nsettings:\n  mode: additive\nusers:\n  Alice: {owner: platform}\n  frank: {}\nteams: {}\n"
 PROVIDER_TYPE = "pulumi:providers:copilot"
-LEGACY_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 OTHER_SECRET = "unrelated-secret-value-4711"  # a secret of another namespace: no business in state either
-
-# The program of the last dynamic-provider version as it was before its explicit provider:
-# every resource on the default `pulumi-python` provider (run with that version's package).
-DEFAULT_PROVIDER_MAIN = """\
-import copilot_seats.program as program
-
-program.dynamic_provider = lambda: None
-program.main()
-"""
 
 
 @pytest.fixture
@@ -74,35 +63,9 @@ def test_stack_config_secrets_never_reach_state(tmp_path: Path, sim: RunningSimu
     providers = [r for r in resources if r["type"] == PROVIDER_TYPE]
     assert [p["urn"].rsplit("::", 1)[-1] for p in providers] == ["copilot-seats"]
     assert set(providers[0].get("inputs", {})) <= {"baseUrl", "stack", "version"}  # no config, no token
-    seats = [r for r in resources if r["type"] == "copilot:index:Seat"]
-    assert len(seats) == 2 and all(r["provider"].startswith(providers[0]["urn"] + "::") for r in seats)
+    seats = [r for r in resources if r["type"] == "copilot:index:Seats"]
+    assert len(seats) == 1 and seats[0]["provider"].startswith(providers[0]["urn"] + "::")
     assert_no_secret_in_state(ws, sim)
-
-
-def test_stack_from_the_default_provider_migrates_without_touching_a_seat(tmp_path: Path,
-                                                                          sim: RunningSimulator) -> None:
-    ws = workspace(tmp_path, sim)
-    (ws.project / "__main__.py").write_text(DEFAULT_PROVIDER_MAIN)
-    ws.env["PYTHONPATH"] = str(old_package(tmp_path / "old", "5c85c04"))
-    first = ws.up()
-    assert first.returncode == 0, first
-    ws.env.pop("PYTHONPATH")
-    _, resources = exported(ws)
-    assert [r["urn"].rsplit("::", 1)[-1] for r in resources if r["type"] == LEGACY_PROVIDER_TYPE] == ["default"]
-    writes_before = len(sim.writes)
-    (ws.project / "__main__.py").write_text(
-        (Path(__file__).resolve().parent.parent / "__main__.py").read_text())
-    preview = ws.preview("--json", policy_pack=None)
-    assert preview_steps(preview) == {}, preview  # no seat, team or org step: the alias carries them over
-    up = ws.up()
-    assert up.returncode == 0, up
-    assert len(sim.writes) == writes_before  # nothing revoked, nothing granted again
-    _, resources = exported(ws)
-    assert [r["urn"].rsplit("::", 1)[-1] for r in resources if r["type"] == PROVIDER_TYPE] == ["copilot-seats"]
-    assert not [r for r in resources if r["type"] == LEGACY_PROVIDER_TYPE]
-    assert_no_secret_in_state(ws, sim)
-    again = ws.preview("--json", "--expect-no-changes", policy_pack=None)
-    assert again.returncode == 0 and preview_steps(again) == {}, again
 
 
 def test_refresh_preview_lists_only_real_changes_on_both_layouts(tmp_path: Path, sim: RunningSimulator) -> None:
@@ -112,9 +75,10 @@ def test_refresh_preview_lists_only_real_changes_on_both_layouts(tmp_path: Path,
     assert ws.up().returncode == 0
     sim.client().remove_users("acme", ["frank"])
     result = ws.preview("--json", "--refresh", policy_pack=None)
-    assert preview_steps(result) == {("copilot:index:Seat", "frank"): "create"}
+    assert preview_steps(result) == {("copilot:index:Seats", "seats"): "update"}
+    assert seat_changes(result) == {"user frank": "grant"}
     raw = [(step["urn"].rsplit("::", 1)[-1], step["op"]) for step in json.loads(result.stdout)["steps"]]
-    assert ("frank", "create") in raw and any(op == "refresh" for _, op in raw)  # what the helper folds
+    assert ("seats", "update") in raw
 
 
 def test_policy_violations_are_read_from_either_layout(tmp_path: Path, sim: RunningSimulator) -> None:
@@ -122,7 +86,8 @@ def test_policy_violations_are_read_from_either_layout(tmp_path: Path, sim: Runn
     result: PulumiResult = ws.preview()
     assert result.returncode == 0, result
     found = {(v["policy"], v["type"], v["name"]) for v in policy_violations(result)}
-    assert ("missing-seat", "copilot:index:Seat", "frank") in found  # declared, no seat
-    # bob's seat (never used, 200 days) is not declared: unmanaged, reported on the org record
-    assert "unmanaged-seat" in {p for p, t, _ in found if t == "copilot:index:Organization"}
+    assert ("missing-seat", "copilot:index:Seats", "seats") in found  # declared, no seat
+    assert any("frank: missing" in v["message"] for v in policy_violations(result) if v["policy"] == "missing-seat")
+    # bob's seat (never used, 200 days) is not declared: unmanaged
+    assert any("bob" in v["message"] for v in policy_violations(result) if v["policy"] == "unmanaged-seat")
     assert all(v["level"] in ("advisory", "mandatory") and v["message"] for v in policy_violations(result))

@@ -73,8 +73,9 @@ def test_up_with_policy_pack_records_the_resources(ws: PulumiWorkspace) -> None:
     assert result.returncode == 0, result
     exported = json.loads(ws.run("stack", "export").stdout)
     types = sorted(r["type"] for r in exported["deployment"]["resources"])
-    assert types.count("copilot:index:Seat") == 2
-    assert "copilot:index:Organization" in types
+    assert types == ["copilot:index:Seats", "pulumi:providers:copilot", "pulumi:pulumi:Stack"]
+    seats = next(r for r in exported["deployment"]["resources"] if r["type"] == "copilot:index:Seats")
+    assert sorted(seats["outputs"]["managed_users"]) == ["alice", "frank"]
 
 
 def _run_provider(path_dirs: list[str], cache: Path) -> subprocess.CompletedProcess[str]:

@@ -68,7 +68,8 @@ def record(sim: RunningSimulator, users: list[str], teams: list[str] = (), mode:
     client = sim.client()
     snapshot = fetch_snapshot(client, "acme")
     run_settings = RunSettings(**{"max_removal_count": 10, "max_removal_fraction": 0.1, **settings})
-    return build_stack(spec, snapshot, datetime.now(UTC), RunOptions(settings=run_settings, run_id="r1")).seats.to_props()
+    options = RunOptions(settings=run_settings, run_id="r1")
+    return build_stack(spec, snapshot, datetime.now(UTC), options).seats.to_props()
 
 
 def checked(olds: dict[str, Any], news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -101,7 +102,7 @@ def test_removing_entries_within_the_limit_plans_exactly_their_revocation(simula
 
 def test_the_guard_refuses_more_removals_than_its_limit_naming_them(simulator: RunningSimulator) -> None:
     olds, _ = checked({}, record(simulator, ALL))
-    news, failures = checked(olds, record(simulator, ["Alice"], max_removal_count=1, max_removal_fraction=0))
+    _, failures = checked(olds, record(simulator, ["Alice"], max_removal_count=1, max_removal_fraction=0))
     assert len(failures) == 1
     prop, message = failures[0]
     assert prop == "" and "refusing to revoke 2 Copilot seats" in message and "limit 1" in message
@@ -244,7 +245,7 @@ def test_destroy_beyond_the_limit_is_refused_before_any_revocation(
         simulator: RunningSimulator, make_ctx: Callable[..., Context]) -> None:
     inputs, outputs = _applied(simulator, make_ctx(), ALL)
     ctx = make_ctx({"dev": {"maxRemovalCount": "1", "maxRemovalFraction": "0"}})
-    with pytest.raises(ProviderError, match="refusing to revoke .* in one destroy.*Nothing was revoked"):
+    with pytest.raises(ProviderError, match=r"refusing to revoke .* in one destroy.*Nothing was revoked"):
         run(HANDLER.delete(ctx, "acme", outputs, inputs))
     assert simulator.writes == []
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import RunningSimulator
 
-from copilot_seats.errors import AuthError, CredentialsError, UnprocessableError
 from copilot_seats.decisions.planning import Approval, NotApproved
+from copilot_seats.errors import AuthError, CredentialsError, UnprocessableError
 from copilot_seats.provider.session import ProviderConfig, Session
 
 
@@ -110,7 +110,8 @@ def test_an_org_wide_refusal_of_a_full_batch_costs_three_requests_not_two_hundre
     failures = session.grant_users("acme", names)
     assert sorted(failures) == names
     assert [len(body) for body in posts(simulator)] == [100, 50, 50]
-    session.revoke_users("acme", names[:64], Approval("acme", frozenset(names)))  # none holds a seat: each 422 is then looked up, not retried
+    # none holds a seat: each 422 is then looked up, not retried
+    session.revoke_users("acme", names[:64], Approval("acme", frozenset(names)))
     assert [len(body) for body in deletes(simulator)] == [64, 32, 32]
 
 

@@ -12,9 +12,7 @@ __all__ = [
     "API_VERSION",
     "BACKOFF_SECONDS",
     "BATCH_SIZE",
-    "CHECKPOINT_WARNING_RESOURCES",
     "DEFAULT_BASE_URL",
-    "FINAL_ONLY_CHECKPOINTS",
     "GITHUB_RETENTION_DAYS",
     "GRACE_DAYS",
     "MAX_RATE_LIMIT_WAIT_SECONDS",
@@ -87,16 +85,3 @@ BATCH_SIZE = 100
 
 SIMULATOR_TOKEN = "simulator-token"
 """The token the local simulator accepts when none is given (``copilot-seats simulate --token``)."""
-
-# --- engine (the Pulumi CLI running the program) ---------------------------------------------
-
-FINAL_ONLY_CHECKPOINTS: dict[str, str] = {"PULUMI_EXPERIMENTAL": "true", "PULUMI_SKIP_CHECKPOINTS": "true"}
-"""The engine's final-only checkpoints. By default the file backend rewrites the whole state
-after every step, so an ``up`` of N seats costs O(N^2) (151 s at 1,000 seats against 7.9 s).
-Safe here because every copilot operation is idempotent: an interrupted update leaves the last
-state, and the next ``up`` repeats grants (a held seat is not granted twice) and revocations
-(an already cancelled seat succeeds). Experimental mode also makes a previewed ``up`` follow
-the preview's plan, so with these set use ``pulumi up --skip-preview`` (the workflows do)."""
-
-CHECKPOINT_WARNING_RESOURCES = 500
-"""From this many seats and teams the program warns when checkpoints are written per step."""

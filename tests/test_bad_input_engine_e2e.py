@@ -180,12 +180,15 @@ def test_finding_8_kill_9_of_up_recovers_as_documented_and_the_provider_exits(
         assert not sim.state.faults, "up never reached the grant"
         providers = [pid for pid, cmd in _processes_of(ws).items() if "pulumi-resource-copilot" in cmd]
         assert providers, "no copilot provider process while creating"
+        programs = [pid for pid, cmd in _processes_of(ws).items() if "pulumi-language-python-exec" in cmd]
+        assert programs, "no program process while creating"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(p in _processes_of(ws) for p in providers):
+        while time.monotonic() < deadline and any(p in _processes_of(ws) for p in providers + programs):
             time.sleep(0.2)
         assert not any(p in _processes_of(ws) for p in providers), "the provider outlived the CLI"
+        assert not any(p in _processes_of(ws) for p in programs), "the program outlived the CLI"
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -148,7 +148,7 @@ def test_mass_removal_guard_trips_on_emptied_seats_file(
 
 def test_destroy_revokes_managed_seats_only(ws: PulumiWorkspace, sim: RunningSimulator) -> None:
     assert ws.up().returncode == 0
-    result = ws.run("destroy", "--yes", "--skip-preview")
+    result = ws.run("destroy", "--yes")
     assert result.returncode == 0, result
     live = sim_direct(sim)
     assert live["frank"]["pending_cancellation_date"] is not None

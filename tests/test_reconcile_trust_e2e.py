@@ -67,7 +67,7 @@ def test_switching_the_org_is_refused_unless_allowed_and_never_revokes_the_old_o
     up, writes = writes_during(sim, ws.up)
     assert up.returncode != 0 and "refusing to change the managed organization" in up.output, up
     assert writes == []
-    allowed, writes = writes_during(sim, lambda: ws.run("up", "--yes", "--skip-preview",
+    allowed, writes = writes_during(sim, lambda: ws.run("up", "--yes",
                                                         env={"COPILOT_SEATS_ALLOW_ORGANIZATION_CHANGE": "1"}))
     assert allowed.returncode == 0, allowed
     assert revoked_logins(writes) == [] and revoked_teams(writes) == []
@@ -197,7 +197,7 @@ def test_moving_a_user_from_a_direct_grant_to_a_declared_team_never_loops(
         assert back.returncode == 0, back
         assert "m00" in active_logins(sim)
         assert_converged(ws)
-        assert ws.run("destroy", "--yes", "--skip-preview", env={"COPILOT_SEATS_ON_DELETE": "forget"}).returncode == 0
+        assert ws.run("destroy", "--yes", env={"COPILOT_SEATS_ON_DELETE": "forget"}).returncode == 0
 
 
 def test_destroy_is_guarded_and_forget_stops_managing_without_a_write(tmp_path: Path, make_simulator: Sim) -> None:
@@ -205,11 +205,11 @@ def test_destroy_is_guarded_and_forget_stops_managing_without_a_write(tmp_path: 
     sim = make_simulator(fixture_org(users=30, team_members=5))
     ws = workspace(tmp_path, sim, seats_yaml(users, ["big"]))
     assert ws.up().returncode == 0
-    refused, writes = writes_during(sim, lambda: ws.run("destroy", "--yes", "--skip-preview"))
+    refused, writes = writes_during(sim, lambda: ws.run("destroy", "--yes"))
     assert refused.returncode != 0 and "refusing to revoke 35 Copilot seats in one destroy" in refused.output
     assert writes == []
     assert ws.run("config", "set", "copilot-seats:onDelete", "forget").returncode == 0
-    forgot, writes = writes_during(sim, lambda: ws.run("destroy", "--yes", "--skip-preview"))
+    forgot, writes = writes_during(sim, lambda: ws.run("destroy", "--yes"))
     assert forgot.returncode == 0, forgot
     assert writes == []
     assert len(active_logins(sim)) == 35
@@ -222,7 +222,7 @@ def test_destroy_allowed_explicitly_revokes_what_the_stack_manages(tmp_path: Pat
     users = [f"user{i:02d}" for i in range(12)]
     ws = workspace(tmp_path, sim, seats_yaml(users))
     assert ws.up().returncode == 0
-    done, writes = writes_during(sim, lambda: ws.run("destroy", "--yes", "--skip-preview",
+    done, writes = writes_during(sim, lambda: ws.run("destroy", "--yes",
                                                      env={"COPILOT_SEATS_ALLOW_MASS_REMOVAL": "1"}))
     assert done.returncode == 0, done
     assert sorted(revoked_logins(writes)) == users

@@ -248,7 +248,7 @@ async def serve(port_out: Callable[[int], None] = lambda port: print(port, flush
 
 def main() -> None:
     """Entry point of ``pulumi-resource-copilot`` (a console script of this package)."""
-    lifeline.start_watch(force=True)  # exit with the CLI, even when it is killed with -9
+    lifeline.start_watch()  # exit with the CLI, even when it is killed with -9
     try:
         asyncio.run(serve())
     except KeyboardInterrupt:

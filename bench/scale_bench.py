@@ -1,36 +1,36 @@
-"""Benchmark (issue 13): copilot-seats at 1,000 / 2,000 / 10,000 seats against a native no-op.
+"""Benchmark (organization scope): copilot-seats at 1,000 / 10,000 / 100,000 seats, one resource per org.
 
-For each N, against a fresh simulator holding N direct seats (plus N/10 seat-less members), and
-on whatever provider the project has (it drives the real project through the CLI, so the
-dynamic providers and the native ``copilot`` plugin alike), it times six ops:
+For each N, against a fresh simulator holding N direct seats (plus N/10 seat-less members), it
+drives the real project through the CLI with the engine's defaults (per-step checkpoints, a
+plain previewed ``up``) and times:
 
 1. ``preview-new``   preview of a new stack after ``copilot-seats import`` wrote seats.yaml;
 2. ``up-adopt``      the first ``up`` (adoption: 0 writes expected);
-3. ``preview-same``  a no-change preview (``--expect-no-changes``);
-4. ``up-grant``      ``up`` after adding N/10 members to seats.yaml;
-5. ``up-revoke``     ``up`` after removing N/10 entries (mass-removal guard allowed);
-6. ``destroy``       ``pulumi destroy`` (guard allowed): revokes every managed seat;
+3. ``preview-diff``  ``preview --diff`` of a change adding 30 and removing 15 entries (its text
+   size is the figure: what a reviewer reads); the change is then undone;
+4. ``preview-same``  a no-change preview (``--expect-no-changes``);
+5. ``up-grant``      ``up`` after adding N/10 members to seats.yaml;
+6. ``up-revoke``     ``up`` after removing N/10 entries (mass-removal guard allowed);
+7. ``destroy``       ``pulumi destroy`` (guard allowed): revokes every managed seat;
 
-and the same ops on a no-op program of N ``noop:index:Thing`` resources (bench/noop_provider,
-a native plugin; the adoption is its "create N"), interleaved op by op so machine load hits
-both alike. Per op: wall time, requests by kind from the simulator's log, writes and logins
-written (checked against what the op must send), peak RSS of any process of the command's tree
-(bench/tree_rss.py: a subreaper's ``RUSAGE_CHILDREN``), and the stack checkpoint's size.
-Then the write-request cost of granting and revoking K seats (K = 1, 10, 500, 5,000) on a
-dedicated org, and PASS/MISS against the issue's targets: every op <= 1.5x the baseline;
-t(10,000)/t(1,000) <= 12 (generally 1.2x linear between the smallest and largest N); adoption
-at 2,000 under 120 s; peak RSS under 500 MB; K seats in <= ceil(K/100)+2 write requests.
+and the same ops on a no-op program holding the same N entries (a dozen strings each) in one
+``noop:index:Things`` resource (bench/noop_provider, a native plugin), interleaved op by op so
+machine load hits both alike. Per op: wall time, requests by kind from the simulator's log,
+writes and logins written (checked against what the op must send), peak RSS of any process of
+the command's tree (bench/tree_rss.py), the checkpoint's size and resource count, and the
+output's size. Then the write-request cost of granting and revoking K seats (K = 1, 10, 500,
+5,000), and PASS/MISS against the targets (bench/bench_report.py).
 
 Usage (after ``eval "$(scripts/setup.sh --print-env)"``)::
 
     python bench/scale_bench.py [N ...] [--quick] [--k K ...] [--json out.json]
         [--engine pinned|current] [--policy-pack] [--k-real-spacing] [--set-env KEY=VALUE]
         [--only ops|k] [--timeout S]
-    # default N: 1000 2000 10000, K: 1 10 500 5000; --quick: N=200, K=1 10 50
+    # default N: 1000 10000 100000, K: 1 10 500 5000; --quick: N=200, K=1 10 50
 
-The engine environment of every run is :data:`scale_projects.ENGINE_ENV` (final-only
-checkpoints, no write spacing); ``--set-env KEY=`` removes a key. ``--k-real-spacing`` runs the
-K measurements with the default write spacing (wall time of a real rollout; same counts).
+The engine environment of every run is :data:`scale_projects.ENGINE_ENV` (no write spacing);
+``--set-env KEY=`` removes a key. ``--k-real-spacing`` runs the K measurements with the default
+write spacing (wall time of a real rollout; same counts).
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ class OpResult:
     peak_program: str = ""
     rss_mb_by_program: dict[str, float] = field(default_factory=dict)
     state_kb: float = 0.0
+    resources: int = 0
+    output_kb: float = 0.0
     requests: dict[str, int] = field(default_factory=dict)
     writes: int = 0
     logins_written: int = 0
@@ -139,6 +141,8 @@ class Measurer:
         result.wall_s, result.peak_rss_mb, result.peak_program = run.wall_s, run.peak_rss_kb / 1024, run.peak_program
         result.rss_mb_by_program = {k: round(v / 1024, 1) for k, v in run.peak_rss_kb_by_program.items()}
         result.state_kb = ws.state_bytes() / 1024
+        result.resources = ws.state_resources()
+        result.output_kb = len(run.output.encode()) / 1024
         kinds = Counter(request_kind(r) for r in records)
         result.requests = {k: kinds.get(k, 0) for k in KINDS}
         result.writes = sum(1 for r in records if r.method not in ("GET", "HEAD"))
@@ -155,7 +159,7 @@ def bench_n(n: int, engine: sp.Engine, env: dict[str, str], pack: bool, timeout:
     added = [sp.member_login(i) for i in range(step)]
     removed = [sp.seat_login(i) for i in range(step)]
     gone = set(removed)
-    state = load_fixture(sp.fixture(n, added), token=sp.TOKEN)
+    state = load_fixture(sp.fixture(n, [*added, *(sp.member_login(i, "pr") for i in range(30))]), token=sp.TOKEN)
     server = SimulatorServer(state).start()
     results: list[OpResult] = []
     try:
@@ -173,11 +177,14 @@ def bench_n(n: int, engine: sp.Engine, env: dict[str, str], pack: bool, timeout:
                                     f"imported {len(sp.seats_users(seats_file.read_text()))} users, want {n}"))
             pack_args = ["--policy-pack", sp.policy_pack_arg(seats)] if pack else []
             measure, baseline = Measurer(state, timeout), Measurer(None, timeout)
-            up, destroy = ["up", "--yes", "--skip-preview"], ["destroy", "--yes", "--skip-preview"]
+            up, destroy = ["up", "--yes"], ["destroy", "--yes"]
+            plus = [sp.member_login(i, "pr") for i in range(30)]
+            minus = [sp.seat_login(n - 1 - i) for i in range(15)]
             everything = sp.seats_users(seats_file.read_text()) + added
             plan: list[tuple[str, list[str], dict[str, str], Callable[[Sequence[RequestRecord]], str]]] = [
                 ("preview-new", ["preview", *pack_args], {}, expect),
                 ("up-adopt", [*up, *pack_args], {}, expect),
+                ("preview-diff", ["preview", "--diff", *pack_args], {}, expect),
                 ("preview-same", ["preview", "--expect-no-changes", *pack_args], {}, expect),
                 ("up-grant", [*up, *pack_args], {}, lambda r: expect(r, grants=added)),
                 ("up-revoke", [*up, *pack_args], sp.ALLOW_REMOVAL, lambda r: expect(r, revokes=removed)),
@@ -186,6 +193,13 @@ def bench_n(n: int, engine: sp.Engine, env: dict[str, str], pack: bool, timeout:
             ]
             failed = {"seats": False, "noop": False}
             for op, args, extra, check in plan:
+                if op == "preview-diff":
+                    saved_seats, saved_names = seats_file.read_text(), sp.read_names(noop)
+                    seats_file.write_text(sp.seats_remove(sp.seats_add(saved_seats, plus), minus))
+                    sp.write_names(noop, [x for x in saved_names if x not in set(minus)] + plus)
+                if op == "preview-same":
+                    seats_file.write_text(saved_seats)
+                    sp.write_names(noop, saved_names)
                 if op == "up-grant":
                     seats_file.write_text(sp.seats_add(seats_file.read_text(), added))
                     sp.write_names(noop, sp.read_names(noop) + added)
@@ -214,6 +228,7 @@ def bench_k(ks: Sequence[int], engine: sp.Engine, env: dict[str, str], timeout: 
     grant or pending cancellation stands in the way."""
     offsets = [sum(ks[:i]) for i in range(len(ks))]
     members = [sp.member_login(i, "k") for i in range(sum(ks))]
+    # the +30 of preview-diff are members too (bench_n adds them to the fixture)
     state = load_fixture(sp.fixture(0, members), token=sp.TOKEN)
     server = SimulatorServer(state).start()
     out: list[KResult] = []
@@ -225,7 +240,7 @@ def bench_k(ks: Sequence[int], engine: sp.Engine, env: dict[str, str], timeout: 
             seats_file = ws.project / "seats.yaml"
             seats_file.write_text(empty)
             ws.pulumi("stack", "init", sp.STACK)
-            ws.pulumi("up", "--yes", "--skip-preview", timeout=timeout)
+            ws.pulumi("up", "--yes", timeout=timeout)
             for k, offset in zip(ks, offsets, strict=True):
                 logins = members[offset:offset + k]
                 for action, text, extra in (("grant", sp.seats_add(empty, logins), {}),
@@ -233,7 +248,7 @@ def bench_k(ks: Sequence[int], engine: sp.Engine, env: dict[str, str], timeout: 
                     seats_file.write_text(text)
                     before, failure = len(state.log.all()), ""
                     try:
-                        wall = ws.pulumi("up", "--yes", "--skip-preview", extra_env=extra, timeout=timeout).wall_s
+                        wall = ws.pulumi("up", "--yes", extra_env=extra, timeout=timeout).wall_s
                     except sp.Failed as err:
                         wall, failure = 0.0, str(err)
                     records = state.log.all()[before:]
@@ -241,7 +256,7 @@ def bench_k(ks: Sequence[int], engine: sp.Engine, env: dict[str, str], timeout: 
                     writes = sum(1 for r in records if r.method not in ("GET", "HEAD"))
                     out.append(KResult(k, action, wall, writes,
                                        len(written(records, "POST")) + len(written(records, "DELETE")),
-                                       math.ceil(k / 100) + 2, f"FAILED: {failure.splitlines()[0]}; {check}"
+                                       math.ceil(k / 100) + 1, f"FAILED: {failure.splitlines()[0]}; {check}"
                                        if failure else check))
                     print(f"  K={k} {action}: {writes} write requests ({out[-1].logins_written} logins) "
                           f"in {wall:.1f} s, {out[-1].check}", flush=True)
@@ -258,7 +273,8 @@ def bench_k(ks: Sequence[int], engine: sp.Engine, env: dict[str, str], timeout: 
 def _progress(r: OpResult) -> None:
     status = r.error.splitlines()[0] if r.error else (r.check or "ok")
     print(f"  N={r.n} {r.op:12s} {r.program:5s} {r.wall_s:8.1f} s  writes {r.writes:5d}  "
-          f"RSS {r.peak_rss_mb:6.0f} MB ({r.peak_program})  state {r.state_kb:8.0f} KB  {status}", flush=True)
+          f"RSS {r.peak_rss_mb:6.0f} MB ({r.peak_program})  state {r.state_kb:8.0f} KB/{r.resources} res  "
+          f"out {r.output_kb:7.1f} KB  {status}", flush=True)
     if r.error:
         print(r.error, flush=True)
 
@@ -278,7 +294,7 @@ def _env(overrides: Sequence[str]) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sizes", nargs="*", type=int, help="seat counts N (default: 1000 2000 10000)")
+    parser.add_argument("sizes", nargs="*", type=int, help="seat counts N (default: 1000 10000 100000)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=200, K=1 10 50")
     parser.add_argument("--k", nargs="*", type=int, help="K for the write counts (default 1 10 500 5000; "
                                                           "`--k` alone skips them)")
@@ -294,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="change ENGINE_ENV for every run (KEY= removes the key)")
     parser.add_argument("--timeout", type=float, default=7200, help="seconds per CLI command")
     args = parser.parse_args(argv)
-    sizes = args.sizes or ([200] if args.quick else [1000, 2000, 10000])
+    sizes = args.sizes or ([200] if args.quick else [1000, 10000, 100000])
     ks = args.k if args.k is not None else ([1, 10, 50] if args.quick else [1, 10, 500, 5000])
     env = _env(args.set_env)
     engine = sp.Engine.provide(args.engine)

@@ -29,10 +29,7 @@ TOKEN = "bench-token"
 STACK = "bench"
 
 ENGINE_ENV: dict[str, str] = {
-    # Final-only checkpoints (an experimental engine switch): safe for copilot-seats because every
-    # operation is idempotent; the project's entry points set the same. Applied to both programs.
-    "PULUMI_EXPERIMENTAL": "true",
-    "PULUMI_SKIP_CHECKPOINTS": "true",
+    # The engine's defaults (per-step checkpoints, no experimental switch), as a user runs it.
     # No pause between writes: spacing changes the wall time of writes, never their number.
     "COPILOT_SEATS_WRITE_SPACING": "0",
 }
@@ -47,19 +44,20 @@ _ISOLATION = {
     "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 }
 
-NOOP_PROGRAM = '''"""No-op program of bench/scale_bench.py: one noop:index:Thing per name in names.txt."""
+NOOP_PROGRAM = '''"""No-op program of bench/scale_bench.py: one noop:index:Things holding every name in names.txt."""
 from pathlib import Path
 
 import pulumi
 
-for name in Path("names.txt").read_text().split():
-    # a dozen short strings, about a seat's inputs
-    pulumi.CustomResource("noop:index:Thing", name, {
-        "organization": "bigco", "login": name, "owner": "eng", "reason": "development",
-        "expires": "", "cost_center": "", "plan_type": "business", "standing": "active",
-        "created_at": "2025-06-01T12:00:00Z", "last_activity_at": "2025-11-20T09:30:00Z",
-        "last_activity_editor": "vscode/1.99.0/copilot/1.300.0", "assigning_team": "",
-    })
+entries = {
+    # a dozen short strings per entry, about a seat's inputs
+    name: {"login": name, "owner": "eng", "reason": "development", "cost_center": "CC-1",
+           "expires": "2027-06-30", "standing": "seated", "created_at": "2025-06-01T12:00:00Z",
+           "last_activity_at": "2025-11-20T09:30:00Z", "last_authenticated_at": "2025-11-20T09:30:00Z",
+           "last_activity_editor": "vscode/1.99.0/copilot/1.300.0", "plan_type": "business", "via": "direct"}
+    for name in Path("names.txt").read_text().split()
+}
+pulumi.CustomResource("noop:index:Things", "things", {"organization": "bigco", "entries": entries})
 '''
 
 
@@ -180,6 +178,13 @@ class Workspace:
     def pulumi(self, *args: str, extra_env: Mapping[str, str] | None = None, timeout: float = 7200) -> Run:
         return self.run([str(self.engine.bin_dir / "pulumi"), *args, "--non-interactive"], extra_env, timeout)
 
+    def state_resources(self) -> int:
+        """Resources in the stack's checkpoint (stack and providers included)."""
+        found = sorted((self.root / "backend" / ".pulumi" / "stacks").rglob(f"{STACK}.json"))
+        if not found:
+            return 0
+        return len(json.loads(found[0].read_text()).get("checkpoint", {}).get("latest", {}).get("resources") or [])
+
     def state_bytes(self) -> int:
         """Size of the file backend's checkpoint of the stack (``.pulumi/stacks/<project>/<stack>.json``)."""
         found = sorted((self.root / "backend" / ".pulumi" / "stacks").rglob(f"{STACK}.json*"))
@@ -222,7 +227,7 @@ def policy_pack_arg(ws: Workspace) -> str:
 
 
 def noop_workspace(root: Path, engine: Engine, env: Mapping[str, str], names: Sequence[str]) -> Workspace:
-    """The baseline: N ``noop:index:Thing`` resources served by bench/noop_provider (native)."""
+    """The baseline: one ``noop:index:Things`` holding N entries, served by bench/noop_provider (native)."""
     ws = Workspace(root, engine, env)
     (ws.project / "Pulumi.yaml").write_text(
         f"name: bench-noop\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n"

@@ -257,7 +257,7 @@ def test_a_metadata_edit_is_one_change_and_an_unchanged_pr_plans_nothing() -> No
     edited = SeatSpec("acme", (UserGrant(login="Alice", owner="data", reason="dev"), base.users[1]))
     [change] = parse_preview(preview_document(base, edited, live, NOW)).changes
     assert (change.action, change.name) == ("change", "Alice")
-    assert change.detail == "spelled Alice (was alice); owner: eng → data"
+    assert change.detail == "owner: eng → data"  # the letter case of a login is not a change
 
 
 def test_an_upgrading_stacks_first_preview_reads_the_0_1_roster_as_the_last_record() -> None:

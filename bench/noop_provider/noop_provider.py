@@ -3,9 +3,10 @@
 It serves the engine's ResourceProvider gRPC protocol with the stubs generated into the
 Pulumi Python SDK (``pulumi.runtime.proto``), on an asyncio server with no concurrency limit,
 so the no-op program pays exactly what any native Python provider pays (process start,
-gRPC, (de)serializing properties) and nothing for GitHub. Type ``noop:index:Thing``:
-create returns its inputs with the URN's name as id; diff never finds a change; update and
-read echo; delete forgets. The engine starts it through ``pulumi-resource-noop`` (next to
+gRPC, (de)serializing properties) and nothing for GitHub. Type ``noop:index:Things``:
+create returns its inputs with the URN's name as id; diff reports a change when the inputs
+differ from the previous ones (no detailed diff: the engine shows its own); update and read
+echo; delete forgets. The engine starts it through ``pulumi-resource-noop`` (next to
 this file), found through ``plugins: providers:`` in the no-op project's Pulumi.yaml.
 """
 
@@ -56,7 +57,10 @@ class NoopProvider(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.CheckResponse(inputs=request.news)
 
     async def Diff(self, request: provider_pb2.DiffRequest, context: Any) -> provider_pb2.DiffResponse:
-        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
+        olds = request.old_inputs if request.HasField("old_inputs") else request.olds
+        same = olds == request.news
+        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE if same
+                                         else provider_pb2.DiffResponse.DIFF_SOME)
 
     async def Create(self, request: provider_pb2.CreateRequest, context: Any) -> provider_pb2.CreateResponse:
         return provider_pb2.CreateResponse(id=_name(request.urn), properties=request.properties)

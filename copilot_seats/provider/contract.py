@@ -275,15 +275,18 @@ class OrgObservation:
 
 # --- planned ----------------------------------------------------------------------------------
 
-def _repairs_to_props(repairs: Mapping[str, Repair]) -> dict[str, Any]:
-    return {k: {"kind": r.kind, "reason": r.reason} for k, r in sorted(repairs.items())}
+def _repairs_to_props(repairs: Mapping[str, Repair]) -> tuple[dict[str, str], dict[str, str]]:
+    """(key -> reason, key -> kind for the kinds other than ``grant``): one line per grant in a
+    ``preview --diff``."""
+    return ({k: r.reason for k, r in sorted(repairs.items())},
+            {k: r.kind for k, r in sorted(repairs.items()) if r.kind != "grant"})
 
 
-def _repairs_from_props(props: Any) -> dict[str, Repair]:
-    if not isinstance(props, Mapping):
+def _repairs_from_props(reasons: Any, kinds: Any) -> dict[str, Repair]:
+    if not isinstance(reasons, Mapping):
         return {}
-    return {str(k): Repair(str(v.get("kind") or "grant"), str(v.get("reason") or ""))
-            for k, v in props.items() if isinstance(v, Mapping)}
+    kinds = kinds if isinstance(kinds, Mapping) else {}
+    return {str(k): Repair(str(kinds.get(k) or "grant"), str(v or "")) for k, v in reasons.items()}
 
 
 @dataclass(frozen=True)
@@ -318,6 +321,11 @@ class Revoking:
                    {str(k): int(v) for k, v in (props.get("teams") or {}).items()}, int(props.get("limit") or 0))
 
 
+def _without_name(props: dict[str, Any], name: str, key: str) -> dict[str, Any]:
+    """An entry's props without its name when the name is spelled as its key (the default)."""
+    return {k: v for k, v in props.items() if not (k == name and v == key)}
+
+
 @dataclass(frozen=True)
 class SeatsInputs:
     """The inputs of one ``copilot:index:Seats`` resource (see the module docstring)."""
@@ -344,16 +352,21 @@ class SeatsInputs:
         return {
             "organization": self.organization, "mode": self.mode, "guard": self.guard.to_props(),
             "declared_count": self.declared_count,
-            "users": {k: v.to_props() for k, v in sorted(self.users.items())},
-            "teams": {k: v.to_props() for k, v in sorted(self.teams.items())},
+            "users": {k: _without_name(v.to_props(), "login", k) for k, v in sorted(self.users.items())},
+            "teams": {k: _without_name(v.to_props(), "team", k) for k, v in sorted(self.teams.items())},
             "observed_users": {k: v.to_props() for k, v in sorted(self.observed_users.items())},
             "observed_teams": {k: v.to_props() for k, v in sorted(self.observed_teams.items())},
             "live": self.live.to_props(), "org": self.org.to_props(),
-            "grants": {"users": _repairs_to_props(self.grant_users), "teams": _repairs_to_props(self.grant_teams)},
+            "grants": self._grants(),
             "run_id": self.run_id, "revoking": self.revoking.to_props(),
             "remembered": dict(sorted(self.remembered.items())),
             "granted_directly": sorted(self.granted_directly),
         }
+
+    def _grants(self) -> dict[str, Any]:
+        users, kinds = _repairs_to_props(self.grant_users)
+        teams, team_kinds = _repairs_to_props(self.grant_teams)
+        return _clean({"users": users, "teams": teams, "kinds": kinds, "team_kinds": team_kinds})
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> SeatsInputs:
@@ -365,12 +378,15 @@ class SeatsInputs:
         return cls(
             organization=str(props.get("organization") or ""), mode=str(props.get("mode") or "additive"),
             guard=Guard.from_props(entries("guard")), declared_count=int(props.get("declared_count") or 0),
-            users={str(k): UserEntry.from_props(v) for k, v in entries("users").items()},
-            teams={str(k): TeamEntry.from_props(v) for k, v in entries("teams").items()},
+            users={str(k): UserEntry.from_props({"login": k, **v}) for k, v in entries("users").items()
+                   if isinstance(v, Mapping)},
+            teams={str(k): TeamEntry.from_props({"team": k, **v}) for k, v in entries("teams").items()
+                   if isinstance(v, Mapping)},
             observed_users={str(k): SeatObservation.from_props(v) for k, v in entries("observed_users").items()},
             observed_teams={str(k): TeamObservation.from_props(v) for k, v in entries("observed_teams").items()},
             live=LiveView.from_props(entries("live")), org=OrgObservation.from_props(entries("org")),
-            grant_users=_repairs_from_props(grants.get("users")), grant_teams=_repairs_from_props(grants.get("teams")),
+            grant_users=_repairs_from_props(grants.get("users"), grants.get("kinds")),
+            grant_teams=_repairs_from_props(grants.get("teams"), grants.get("team_kinds")),
             run_id=str(props.get("run_id") or ""), revoking=Revoking.from_props(props.get("revoking")),
             remembered={str(k): str(v) for k, v in entries("remembered").items()},
             granted_directly=frozenset(str(k) for k in props.get("granted_directly") or ()),

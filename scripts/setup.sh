@@ -5,7 +5,8 @@
 # Prints nothing but progress; a warm run takes well under a second.
 # Usage: source <(scripts/setup.sh --print-env)   or   scripts/setup.sh
 # COPILOT_SEATS_ENGINE=current selects the second engine lane (the current CLI paired with the
-# pinned Python host; built once, cached) instead of the pinned one.
+# pinned Python host; built once, cached) instead of the pinned one; COPILOT_SEATS_ENGINE=none
+# provides the virtualenv only (the unit lane, scripts/unit.sh: no engine is built).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -13,7 +14,11 @@ cd "$ROOT"
 . tools/pulumi-version.env
 
 LANE="${COPILOT_SEATS_ENGINE:-pinned}"
-PULUMI_BIN_DIR="$(scripts/provide-pulumi.sh "$LANE")"
+if [[ "$LANE" == none ]]; then
+    PULUMI_BIN_DIR=""
+else
+    PULUMI_BIN_DIR="$(scripts/provide-pulumi.sh "$LANE")"
+fi
 
 # --- virtualenv ---------------------------------------------------------------------------
 PY="${PYTHON:-python3}"
@@ -32,7 +37,10 @@ if [[ ! -x .venv/bin/python || "$(cat .venv/.stamp 2>/dev/null)" != "$stamp_inpu
     echo "$stamp_inputs" > .venv/.stamp
 fi
 
-if [[ "${1:-}" == "--print-env" ]]; then
+if [[ "${1:-}" == "--print-env" && "$LANE" == none ]]; then
+    echo "export PATH=\"$ROOT/.venv/bin:\$PATH\""
+    echo "export COPILOT_SEATS_ENGINE=none"
+elif [[ "${1:-}" == "--print-env" ]]; then
     cat <<ENV
 export PATH="$PULUMI_BIN_DIR:$ROOT/.venv/bin:\$PATH"
 export COPILOT_SEATS_PULUMI_BIN="$PULUMI_BIN_DIR"

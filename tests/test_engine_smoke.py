@@ -91,16 +91,19 @@ def test_setup_without_engine_or_go_fails_and_names_both_ways(tmp_path: Path) ->
     assert result.stdout == ""
 
 
+@pytest.mark.engine
 def test_setup_ignores_a_wrong_pulumi_on_path_and_says_so(tmp_path: Path) -> None:
     fake = tmp_path / "fake-bin"
     fake.mkdir()
     (fake / "pulumi").write_text("#!/bin/sh\necho v3.10.0\n")
     (fake / "pulumi").chmod(0o755)
+    require_engine()  # either lane: the pinned build is in the cache (the current lane pairs with its host)
     cache = Path(os.environ.get("COPILOT_SEATS_CACHE", Path.home() / ".cache" / "copilot-seats"))
-    real = require_engine()
+    pinned_build = cache / f"pulumi-{pinned_cli_version()}" / "bin"
+    assert (pinned_build / "pulumi").exists(), f"no pinned build in {pinned_build}: run scripts/setup.sh"
     seeded = tmp_path / "cache" / f"pulumi-{pinned_cli_version()}"
     seeded.mkdir(parents=True)
-    (seeded / "bin").symlink_to(real if real.name == "bin" else cache / f"pulumi-{pinned_cli_version()}" / "bin")
+    (seeded / "bin").symlink_to(pinned_build)
     result = _run_provider([str(fake), "/usr/bin", "/bin"], tmp_path / "cache")
     assert result.returncode == 0, result.stderr
     assert "ignoring" in result.stderr and "v3.10.0" in result.stderr and pinned_cli_version() in result.stderr

@@ -216,7 +216,7 @@ def test_provider_config_changes_are_updates_in_place(stub: Stub) -> None:
 
 def test_check_returns_the_checked_inputs_and_the_guards_failure(stub: Stub, simulator: RunningSimulator) -> None:
     olds = checked(stub, {}, record(simulator, ALL))
-    assert olds["revoking"]["users"] == {} and set(olds["remembered"]) == {"alice"}  # set by check
+    assert olds["revoking"]["users"] == {} and olds["revoking"]["limit"] == 10  # set by check
     news = checked(stub, olds, record(simulator, ["Alice"]))
     assert news["revoking"]["users"] == {"bob": "entry removed from seats.yaml",
                                          "newbie": "entry removed from seats.yaml"}
@@ -408,7 +408,7 @@ def test_without_a_type_field_the_type_is_the_urns(stub: Stub, simulator: Runnin
                                                    parent: str | None) -> None:
     checked_inputs = plain(stub.Check(provider_pb2.CheckRequest(
         urn=urn(SEATS, parent=parent), news=struct(record(simulator, ALL)))).inputs)
-    assert set(checked_inputs["remembered"]) == {"alice"}  # the Seats handler ran
+    assert checked_inputs["revoking"]["limit"] == 10  # the Seats handler's check ran
     error = rpc_error(lambda: stub.Delete(provider_pb2.DeleteRequest(
         id="acme", urn=urn(LEGACY_ROSTER, "roster", parent), properties=struct({"organization": "acme"}))))
     assert "Run `pulumi up` once" in error.details()  # the 0.1 Roster's handler ran

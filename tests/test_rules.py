@@ -38,8 +38,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 def _seen(**changes: Any) -> SeatObservation:
     base = SeatObservation(created_at="2026-01-05T10:00:00Z", last_activity_at="2026-11-19T08:00:00Z",
-                           last_activity_editor="vscode/1.99.0/copilot/1.300.0",
-                           last_authenticated_at="2026-11-19T08:00:00Z", standing="seated")
+                           last_activity_editor="vscode/1.99.0/copilot/1.300.0", standing="seated")
     return replace(base, **changes)
 
 
@@ -61,14 +60,13 @@ SEAT: dict[str, Any] = {
     "organization": "octo-demo", "login": "alice", "owner": "platform", "reason": "dev",
     "expires": None, "cost_center": None, "stale_exemption_reason": None, "stale_exemption_until": None,
     "last_activity_at": "2026-11-19T08:00:00Z", "last_activity_editor": "vscode/1.99.0/copilot/1.300.0",
-    "last_authenticated_at": "2026-11-19T08:00:00Z", "created_at": "2026-01-05T10:00:00Z", "standing": "seated",
+    "created_at": "2026-01-05T10:00:00Z", "standing": "seated",
     "live": True, "via_declared_team": False, "remembered_last_activity_at": None, "repair": None,
     "repair_kind": None,
 }
 MEMBER: dict[str, Any] = {
     "assigning_team": "mobile", "created_at": "2026-01-05T10:00:00Z", "last_activity_at": "2026-11-18T08:00:00Z",
-    "last_activity_editor": "vscode/1.99.0/copilot/1.300.0", "last_authenticated_at": "2026-11-19T08:00:00Z",
-    "standing": "seated",
+    "last_activity_editor": "vscode/1.99.0/copilot/1.300.0", "standing": "seated",
 }
 TEAM: dict[str, Any] = {
     "organization": "octo-demo", "team": "mobile", "owner": "mobile-lead", "reason": "pilot",

@@ -38,7 +38,7 @@ def user_views(seats: SeatsInputs) -> Iterator[Props]:
     """Each declared user as the per-seat rules read it: desired fields, observations, plan."""
     for k, entry in seats.users.items():
         seen = seats.observed_users.get(k)
-        observed = seen.to_props() if seen is not None else {}
+        observed = {**seen.to_props(), "standing": seen.standing} if seen is not None else {}
         repair = seats.grant_users.get(k)
         yield {"organization": seats.organization, "login": entry.login or k, **entry.metadata(),
                **observed, "live": bool(observed.get("created_at")),
@@ -51,7 +51,8 @@ def team_views(seats: SeatsInputs) -> Iterator[Props]:
     """Each declared team as the per-team rules read it: desired fields, standing, members."""
     for k, entry in seats.teams.items():
         seen = seats.observed_teams.get(k)
-        members = [{"login": login, **m.to_props()} for login, m in (seen.members.items() if seen else ())]
+        members = [{"login": login, **m.to_props(), "standing": m.standing}
+                   for login, m in (seen.members.items() if seen else ())]
         yield {"organization": seats.organization, "team": entry.team or k, **entry.metadata(),
                "standing": seen.standing if seen else None, "members": members, "live_seats": len(members)}
 

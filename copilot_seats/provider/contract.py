@@ -175,39 +175,43 @@ def _iso(value: Any) -> str | None:
 @dataclass(frozen=True)
 class SeatObservation:
     """What the listing says about one login (absent: not listed). Per-seat rules read these
-    under the names of :data:`OBSERVED_FIELDS` (``live`` is true when listed)."""
+    under the names of :data:`OBSERVED_FIELDS` (``live`` is true when listed). The common values
+    are the defaults and stay off the wire (``seated``, direct, not pending): at 100,000 seats
+    every value costs the engine memory."""
 
     assigning_team: str | None = None
     created_at: str | None = None
     last_activity_at: str | None = None
     last_activity_editor: str | None = None
-    last_authenticated_at: str | None = None
     pending_cancellation_date: str | None = None
-    standing: str | None = None
+    standing: str = "seated"
     via_declared_team: bool = False
 
     def to_props(self) -> dict[str, Any]:
-        return _clean({f.name: getattr(self, f.name) for f in fields(self)})
+        props = _clean({f.name: getattr(self, f.name) for f in fields(self)})
+        if self.standing == "seated":
+            del props["standing"]
+        return props
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> SeatObservation:
         return cls(_str(props.get("assigning_team")), _str(props.get("created_at")),
                    _str(props.get("last_activity_at")), _str(props.get("last_activity_editor")),
-                   _str(props.get("last_authenticated_at")), _str(props.get("pending_cancellation_date")),
-                   _str(props.get("standing")), bool(props.get("via_declared_team")))
+                   _str(props.get("pending_cancellation_date")), _str(props.get("standing")) or "seated",
+                   bool(props.get("via_declared_team")))
 
 
 OBSERVED_FIELDS: Final = tuple(f.name for f in fields(SeatObservation))
 
 
-def observe_seat(seat: LiveSeat | None, standing: str | None = None,
+def observe_seat(seat: LiveSeat | None, standing: str = "seated",
                  via_declared_team: bool = False) -> SeatObservation | None:
-    """A listed seat's observation (``None`` when GitHub lists no seat)."""
+    """A listed seat's observation (``None`` when GitHub lists no seat and it is not drift)."""
     if seat is None:
-        return SeatObservation(standing=standing) if standing else None
+        return SeatObservation(standing=standing) if standing != "seated" else None
     return SeatObservation(seat.assigning_team, _iso(seat.created_at), _iso(seat.last_activity_at),
-                           seat.last_activity_editor, _iso(seat.last_authenticated_at),
-                           _iso(seat.pending_cancellation_date), standing, via_declared_team)
+                           seat.last_activity_editor, _iso(seat.pending_cancellation_date), standing,
+                           via_declared_team)
 
 
 @dataclass(frozen=True)
@@ -426,7 +430,8 @@ SEATS: Final = ResourceType(
         "grants": ("object", "Planned grants (users, teams): declared seats GitHub does not show as held."),
         "run_id": ("string", "Unique per program run (outputs tell this run from an earlier one)."),
         "revoking": ("object", "This run's revocations and the guard's limit (set by the provider's check)."),
-        "remembered": ("object", "The newest activity the stack has seen per login (GitHub forgets after 90 days)."),
+        "remembered": ("object", "Per login, the newest activity the stack has seen when GitHub now reports an "
+                                 "older one or none (GitHub forgets after 90 days)."),
         "granted_directly": ("array", "Logins this stack granted directly while a team also seated them."),
     },
     outputs={

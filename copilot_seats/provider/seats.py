@@ -100,16 +100,18 @@ def _new_teams(previous: Roster | None, inputs: SeatsInputs) -> dict[str, Repair
 
 
 def _remembered(olds: SeatsInputs | None, inputs: SeatsInputs) -> dict[str, str]:
-    """The newest activity known per declared login: GitHub reports null after 90 days idle."""
+    """Per declared login, the newest activity known when GitHub now reports an older one or none
+    (null after 90 days idle); logins whose reported activity is the newest are left out."""
     out: dict[str, str] = {}
     for login in inputs.users:
         seen = inputs.observed_users.get(login)
-        candidates = [seen.last_activity_at if seen else None, inputs.remembered.get(login)]
+        reported = seen.last_activity_at if seen else None
+        candidates = [reported, inputs.remembered.get(login)]
         if olds is not None:
             before = olds.observed_users.get(login)
             candidates += [olds.remembered.get(login), before.last_activity_at if before else None]
         known = [c for c in candidates if c]
-        if known:
+        if known and max(known) != reported:
             out[login] = max(known)
     return out
 

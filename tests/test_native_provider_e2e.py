@@ -276,3 +276,30 @@ def test_the_token_never_reaches_the_state_from_the_environment_or_the_stack_con
     assert down.returncode == 0, down  # no program, no token in state: the provider reads github:token itself
     assert revoked_logins(writes) == ["user01"]
     assert sim.token not in down.output
+
+
+# -- writes verified, not assumed -------------------------------------------------------------------
+
+def test_a_batch_github_refuses_as_a_whole_is_never_counted_done_and_the_next_up_finishes(
+        tmp_path: Path, make_simulator: Sim) -> None:
+    """Authoritative mode, 150 seats to revoke: the second batch (50 logins) is answered 404 and
+    not applied. The up fails naming what GitHub does not show done, records nothing as applied,
+    and the next up revokes the rest."""
+    outside = [f"out{i:03d}" for i in range(150)]
+    sim = make_simulator(fixture_org(users=1, extra_members=outside,
+                                     seats=[{"login": "user00"}, *({"login": o} for o in outside)]))
+    ws = workspace(tmp_path, sim, seats_yaml(["user00"], mode="authoritative"),
+                   COPILOT_SEATS_ALLOW_MASS_REMOVAL="1")
+    sim.state.inject(status=0, method="DELETE", path="selected_users", times=1)  # the first batch goes through
+    sim.state.inject(status=404, method="DELETE", path="selected_users", times=1)  # the second: 404, not applied
+    up, writes = writes_during(sim, ws.up)
+    assert up.returncode != 0, up
+    assert "GitHub does not show 50 write(s) of this run as done" in up.output, up
+    assert len(active_logins(sim) & set(outside)) == 50
+    outputs = json.loads(ws.run("stack", "output", "--json").stdout or "{}")
+    assert outputs.get("seatsRevokedByThisRun") != 150
+    again, writes = writes_during(sim, ws.up)
+    assert again.returncode == 0, again
+    assert len(revoked_logins(writes)) == 50
+    assert active_logins(sim) == {"user00"}
+    assert_converged(ws)

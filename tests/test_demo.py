@@ -59,5 +59,6 @@ def test_demo_ignores_the_previous_runs_simulator_url(tmp_path: Path, leftover: 
     assert announced, out[-4000:]
     assert announced.group(1) != _STALE_URL and announced.group(1).startswith("http://127.0.0.1:")
     assert "connection refused" not in out.lower()
-    assert re.search(r"\+ 46 to create", out), out[-4000:]  # 40 seats, 2 teams, org, roster, provider, stack
+    # the Seats record (40 users, 2 teams), the provider, the stack
+    assert re.search(r"\+ 3 to create", out), out[-4000:]
     assert url_file.is_file() and announced.group(1) in url_file.read_text()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SMALL_FIXTURE, RunningSimulator
-from engine import PulumiResult, PulumiWorkspace
+from engine import PulumiResult, PulumiWorkspace, seat_changes
 from test_workflows import APPLY, DRIFT, PREVIEW, PRUNE, WorkflowCommand, workflow_commands
 
 from copilot_seats.desired.seats_edit import NewEntry, add_entries, entry_names
@@ -28,8 +28,6 @@ from copilot_seats.desired.seats_edit import NewEntry, add_entries, entry_names
 pytestmark = pytest.mark.engine
 
 CLI = Path(sys.executable).parent / "copilot-seats"
-SEAT = "copilot:index:Seat"
-TEAM = "copilot:index:TeamGrant"
 STACK = "test"
 
 
@@ -77,16 +75,9 @@ def workflow(name: str, sub: str) -> list[WorkflowCommand]:
     return found
 
 
-def seat_steps(ws: PulumiWorkspace) -> dict[tuple[str, str], str]:
-    """(type, name) -> op of every Seat/TeamGrant step of a preview that is not 'same'."""
-    result = ws.preview("--json", policy_pack=None)
-    assert result.returncode == 0, result
-    out: dict[tuple[str, str], str] = {}
-    for step in json.loads(result.stdout).get("steps", []):
-        rtype, name = step["urn"].split("::")[-2:]
-        if rtype in (SEAT, TEAM) and step["op"] != "same":
-            out[(rtype, name)] = step["op"]
-    return out
+def seat_steps(ws: PulumiWorkspace) -> dict[str, str]:
+    """The seat changes of a preview (``"user frank": "grant"``; see tests/engine.seat_changes)."""
+    return seat_changes(ws.preview("--json", policy_pack=None))
 
 
 def direct_and_team_seats(sim: RunningSimulator) -> tuple[set[str], set[str]]:
@@ -154,7 +145,7 @@ def test_seat_request_rollback_and_prune_each_show_as_one_seat_step(tmp_path: Pa
 
     # a seat request: one line added in a pull request
     seats.write_text(add_entries(imported, "users", [NewEntry("frank", "requested for the API rewrite")]))
-    assert seat_steps(ws) == {(SEAT, "frank"): "create"}
+    assert seat_steps(ws) == {"user frank": "grant"}
     assert ws.preview("--expect-no-changes").returncode != 0
     sha = merge("Merge pull request #2 from acme/frank")
     for command in workflow(APPLY, "pulumi up"):
@@ -164,7 +155,7 @@ def test_seat_request_rollback_and_prune_each_show_as_one_seat_step(tmp_path: Pa
 
     # the rollback: git revert of that change, merged, applied
     seats.write_text(imported)
-    assert seat_steps(ws) == {(SEAT, "frank"): "delete"}
+    assert seat_steps(ws) == {"user frank": "revoke"}
     sha = merge("Revert frank's seat (#3)")
     for command in workflow(APPLY, "pulumi up"):
         assert run_command(command, ws, sim, MESSAGE=f"seats: PR #3 by carol, approved by bob, merge commit "
@@ -186,4 +177,4 @@ def test_seat_request_rollback_and_prune_each_show_as_one_seat_step(tmp_path: Pa
         assert result.returncode == 0, result
         assert "| `bob` | none reported |" in result.stdout
     assert entry_names(seats.read_text(), "users") == ["Alice", "newbie"]
-    assert seat_steps(ws) == {(SEAT, "bob"): "delete"}
+    assert seat_steps(ws) == {"user bob": "revoke"}

@@ -21,9 +21,8 @@ from copilot_seats import __version__
 
 pytestmark = pytest.mark.engine
 
-SEAT = "copilot:index:Seat"
-TEAM = "copilot:index:TeamGrant"
-ORG = "copilot:index:Organization"
+SEATS = "copilot:index:Seats"
+"""Every finding is on the org's one resource (name ``seats``); its message names its subject."""
 
 POLICY_ORG: dict[str, Any] = {
     "organizations": [{
@@ -86,16 +85,16 @@ teams:
 """
 
 EXPECTED_POLICY_ORG = {
-    ("stale-seat", SEAT, "idle"),            # 75 days > 60 (+1)
-    ("stale-seat", SEAT, "never"),           # null activity, granted 200 days ago > 14
-    ("stale-seat", TEAM, "mobile"),          # member m2 (seat through the team): 80 days
-    ("missing-seat", SEAT, "leaving"),       # pending cancellation
-    ("missing-seat", SEAT, "ghost"),         # no seat at all
-    ("missing-seat", TEAM, "empty"),         # declared team without members
-    ("expired-grant", SEAT, "contractor"),   # expires 2020-01-31
-    ("double-grant", SEAT, "dual"),          # declared user, seat through declared team mobile
-    ("unmanaged-seat", ORG, "organization"),   # rogue (direct)
-    ("unmanaged-seat", ORG, "organization"),   # team shadow: s1, s2 (same key: counted below)
+    ("stale-seat", "idle"),            # 75 days > 60 (+1)
+    ("stale-seat", "never"),           # null activity, granted 200 days ago > 14
+    ("stale-seat", "team mobile"),     # member m2 (seat through the team): 80 days
+    ("missing-seat", "leaving"),       # pending cancellation
+    ("missing-seat", "ghost"),         # no seat at all
+    ("missing-seat", "team empty"),    # declared team without members
+    ("expired-grant", "contractor"),   # expires 2020-01-31
+    ("double-grant", "dual"),          # declared user, seat through declared team mobile
+    ("unmanaged-seat", "rogue"),       # direct
+    ("unmanaged-seat", "team shadow"),  # s1, s2
 }
 
 def violations(result: PulumiResult) -> list[dict[str, str]]:
@@ -105,8 +104,18 @@ def violations(result: PulumiResult) -> list[dict[str, str]]:
     return found
 
 
-def keys(found: list[dict[str, str]]) -> set[tuple[str, str, str]]:
-    return {(v["policy"], v["type"], v["name"]) for v in found}
+def subject(violation: dict[str, str]) -> str:
+    """Who a finding is about, as its message says: ``idle``, ``team mobile`` (also for a member
+    judged through the team: ``(via team mobile) m2: ...``), ``245 direct seats``."""
+    message = violation["message"]
+    if message.startswith("(via team "):
+        return "team " + message[len("(via team "):message.index(")")]
+    return message.split(":", 1)[0]
+
+
+def keys(found: list[dict[str, str]]) -> set[tuple[str, str]]:
+    assert {(v["type"], v["name"]) for v in found} <= {(SEATS, "seats")}, found  # one resource per org
+    return {(v["policy"], subject(v)) for v in found}
 
 
 @pytest.fixture
@@ -137,7 +146,7 @@ def test_preview_reports_exactly_the_expected_violations(ws: PulumiWorkspace,
     assert result.returncode == 0, result  # every default policy that fires here is advisory
     found = violations(result)
     assert keys(found) == EXPECTED_POLICY_ORG, result
-    assert len(found) == len(EXPECTED_POLICY_ORG) + 1, result  # two unmanaged-seat findings on the org
+    assert len(found) == len(EXPECTED_POLICY_ORG), result  # one finding each
     assert {v["level"] for v in found} == {"advisory"}
     by_subject = {v["message"].split(":")[0]: v for v in found}
     assert "no Copilot activity for 75 days" in by_subject["idle"]["message"]
@@ -157,7 +166,7 @@ def test_mandatory_stale_seat_fails_the_preview(tmp_path: Path, ws: PulumiWorksp
                                                 policy_sim: RunningSimulator) -> None:
     result = ws.preview(pack_config=pack_config(tmp_path, {"stale-seat": "mandatory"}))
     assert result.returncode != 0, result
-    levels = {(v["policy"], v["name"]): v["level"] for v in violations(result)}
+    levels = {(v["policy"], subject(v)): v["level"] for v in violations(result)}
     assert levels[("stale-seat", "idle")] == levels[("stale-seat", "never")] == "mandatory"
     assert levels[("missing-seat", "ghost")] == "advisory"
     assert policy_sim.writes == []
@@ -169,8 +178,8 @@ def test_config_disables_a_policy_and_tunes_thresholds(tmp_path: Path, ws: Pulum
     assert result.returncode == 0, result
     found = keys(violations(result))
     assert not {k for k in found if k[0] in {"unmanaged-seat", "double-grant"}}
-    assert ("stale-seat", SEAT, "never") in found and ("stale-seat", SEAT, "idle") not in found
-    assert ("missing-seat", SEAT, "ghost") in found
+    assert ("stale-seat", "never") in found and ("stale-seat", "idle") not in found
+    assert ("missing-seat", "ghost") in found
 
 
 def test_budget_caps_from_config(tmp_path: Path, ws: PulumiWorkspace) -> None:
@@ -178,7 +187,7 @@ def test_budget_caps_from_config(tmp_path: Path, ws: PulumiWorkspace) -> None:
     result = ws.preview(pack_config=pack_config(tmp_path, caps))
     assert result.returncode == 0, result
     budget = [v for v in violations(result) if v["policy"] == "seat-budget"]
-    assert {v["name"] for v in budget} == {"organization"} and len(budget) == 2
+    assert {subject(v) for v in budget} == {"policy-org"} and len(budget) == 2
     assert any("above the cap of 3 (maxSeats)" in v["message"] for v in budget)
     # 13 listed seats x 19 USD (business list price) = 247 USD
     assert any("247 USD/month" in v["message"] and "above the cap of 100" in v["message"] for v in budget)
@@ -198,7 +207,7 @@ def test_seat_management_setting_is_mandatory_by_default(
     result = workspace(tmp_path, sim, POLICY_SEATS).preview()
     assert result.returncode != 0, result
     [setting] = [v for v in violations(result) if v["policy"] == "seat-management-setting"]
-    assert setting["level"] == "mandatory" and setting["type"] == ORG and setting["name"] == "organization"
+    assert setting["level"] == "mandatory" and setting["type"] == SEATS and subject(setting) == "policy-org"
     assert "'assign_all'" in setting["message"]
     assert sim.writes == []
 
@@ -225,8 +234,7 @@ def test_demo_org_preview_reports_the_known_drift_and_stale_seats(
     found = violations(result)
     by_policy: dict[str, list[str]] = {}
     for v in found:
-        subject = v["name"] if v["type"] != ORG else v["message"].split(":")[0]
-        by_policy.setdefault(v["policy"], []).append(subject)
+        by_policy.setdefault(v["policy"], []).append(subject(v))
 
     # Known situations of the demo org (copilot_seats/simulator/make_demo.py documents them).
     assert sorted(by_policy["missing-seat"]) == sorted(

@@ -10,18 +10,26 @@ and checked on the parsed token stream; hypothesis fuzzes the escaping functions
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from conftest import RunningSimulator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from copilot_seats.cli import main
 from copilot_seats.desired.loader import check_spec
 from copilot_seats.escape import md_code, md_text
+from copilot_seats.reports.audit import AuditRow, render_audit
 from copilot_seats.reports.pr_comment import CommentInput, render_comment
 from copilot_seats.reports.pr_plan import Change, Finding, PreviewPlan
 
@@ -164,3 +172,151 @@ def test_fuzz_md_code_is_one_code_span(text: str) -> None:
     inline = [t for t in _tokens(_parser().parse(out)) if t.type not in ("paragraph_open", "paragraph_close",
                                                                          "inline")]
     assert [t.type for t in inline] == ["code_inline"], inline
+
+
+# -- every Markdown writer: report, chargeback and audit from hostile seats.yaml and GitHub data --
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN = "fake-simulator-token-0123456789"
+
+
+def _hostile_github() -> dict[str, Any]:
+    """acme as GitHub could return it: hostile logins, team slugs, editor strings and settings
+    next to the plain seats of seats.yaml's ``user0`` … (so their owner and cost center show)."""
+    teams = [{"slug": text, "name": text, "members": []} for text in HOSTILE]
+    teams.append({"slug": "platform", "name": "Platform", "members": []})
+    seats: list[dict[str, Any]] = []
+    for i, text in enumerate(HOSTILE):
+        seats += [
+            {"login": text, "teams": [text], "created_at": {"days_ago": 300}, "last_activity_at": {"days_ago": 100},
+             "last_activity_editor": text},
+            {"login": f"user{i}", "created_at": {"days_ago": 200}, "last_activity_at": {"days_ago": 1 + i},
+             "last_activity_editor": f"{text}/copilot/{text}"},
+            {"login": f"member{i}", "teams": ["platform"], "created_at": {"days_ago": 20},
+             "last_activity_at": None, "pending_cancellation": i % 2 == 0},
+        ]
+    return {"organizations": [{
+        "login": "acme", "seat_management_setting": HOSTILE[0] + " " + HOSTILE[4], "plan_type": HOSTILE[5],
+        "members": [], "teams": teams, "seats": seats, "unassigned_seats": [{"created_at": {"days_ago": 3}}]}],
+        "tokens": {}}
+
+
+def _hostile_seats_file(tmp_path: Path) -> Path:
+    """seats.yaml with every hostile text as owner, reason, cost center and exemption reason of
+    user0 …, a team entry with a hostile cost center and an expired hostile grant."""
+    text = _hostile_seats() + ('  gone:\n    owner: "www.evil.com"\n    expires: 2020-01-01\n'
+                               'teams:\n  platform:\n    owner: "@octo/everyone"\n'
+                               '    cost_center: "https://evil.com/\\u202e[x](y)"\n')
+    assert check_spec(text, "seats.yaml").spec is not None
+    path = tmp_path / "seats.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def hostile(make_simulator: Callable[..., RunningSimulator], tmp_path: Path) -> Callable[..., str]:
+    sim = make_simulator(_hostile_github())
+    seats = _hostile_seats_file(tmp_path)
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, [args[0], "--seats", str(seats), *args[1:]],
+                                    env={"GITHUB_TOKEN": sim.token, "GITHUB_API_URL": sim.base_url,
+                                         "COPILOT_SEATS_ORG": None})
+        assert result.exit_code == 0, result.output
+        assert not sim.writes
+        return result.stdout
+
+    return run
+
+
+def _shows_the_hostile_text(markdown: str) -> None:
+    assert "evil" in markdown and "octo/everyone" in markdown, "the hostile text is shown, literally"
+
+
+def test_report_markdown_from_hostile_github_data_is_inert(hostile: Callable[..., str]) -> None:
+    markdown = hostile("report", "--format", "markdown")
+    _shows_the_hostile_text(markdown)
+    assert "### Stale seats" in markdown and "<details><summary>All seats" in markdown
+    assert_inert(markdown)
+    assert not _invisible(hostile("report", "--format", "table")), "the terminal table shows controls escaped"
+
+
+def test_report_markdown_keeps_one_row_per_seat(hostile: Callable[..., str]) -> None:
+    markdown = hostile("report", "--format", "markdown")
+    table = markdown[markdown.index("| Login | Source | Declared"):markdown.index("</details>")]
+    tokens = list(_tokens(_parser().parse(table)))
+    rows = 1 + 3 * len(HOSTILE) + 1  # the header, every live seat, the declared user `gone` (no seat)
+    assert sum(t.type == "tr_open" for t in tokens) == rows
+    assert sum(t.type in ("td_open", "th_open") for t in tokens) == 6 * rows
+
+
+def test_chargeback_markdown_from_hostile_seats_yaml_and_github_data_is_inert(hostile: Callable[..., str]) -> None:
+    markdown = hostile("chargeback", "--format", "markdown")
+    _shows_the_hostile_text(markdown)
+    assert_inert(markdown)
+    rows = [t for t in _tokens(_parser().parse(markdown)) if t.type == "tr_open"]
+    # per view: a group per hostile text (user<i>'s cost center / owner, the seat's team slug), the
+    # unmanaged or direct seats, the team platform, the unassigned seat; and the header row
+    assert len(rows) == 3 * (len(HOSTILE) + 3 + 1), "every group is one row of its own"
+    assert not _invisible(hostile("chargeback", "--format", "table"))
+
+
+def _git(repo: Path, *args: str, author: str = "Mona") -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": "m@example.invalid",
+           "GIT_COMMITTER_NAME": "Mona", "GIT_COMMITTER_EMAIL": "m@example.invalid"}
+    subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+
+
+def test_audit_markdown_from_a_hostile_history_is_inert(tmp_path: Path) -> None:
+    """Owner, reason and their changes from seats.yaml, author names and subjects from git."""
+    seats = _hostile_seats_file(tmp_path)
+    _git(tmp_path, "init", "-q", "-b", "main")
+    first = seats.read_text(encoding="utf-8")
+    # second commit: every owner becomes the next hostile text (a "changed" row with both), some revoked
+    changed = first
+    for i in range(len(HOSTILE) - 1, -1, -1):
+        changed = changed.replace(f"  user{i}:\n", f"  user{i}:\n    expires: 2099-0{1 + i % 9}-01\n", 1)
+    changed = changed.replace("  user0:", "  userzero:").replace("  gone:\n", "  went:\n")
+    for number, (text, author) in enumerate([(first, "[x](https://evil.com) @admin"),
+                                             (changed, "www.evil.com \u202e ceo@evil.com")], start=1):
+        seats.write_text(text, encoding="utf-8")
+        _git(tmp_path, "add", "seats.yaml")
+        _git(tmp_path, "commit", "-qm", f"Merge pull request #{number} from @octo/everyone https://evil.com",
+             author=author)
+    for args in ([], ["--login", "[x](https://evil.com) @admin www.evil.com \u202e"], ["--since", "2000-01-01"]):
+        result = CliRunner().invoke(main, ["audit", "--seats", str(seats), *args])
+        assert result.exit_code == 0, result.output
+        assert_inert(result.stdout)
+    markdown = CliRunner().invoke(main, ["audit", "--seats", str(seats)]).stdout
+    _shows_the_hostile_text(markdown)
+    assert " revoked " in markdown and " changed " in markdown and " granted " in markdown
+    assert "#1 by" in markdown and "#2 by" in markdown, "the pull request is GitHub's own #reference"
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_audit_rows_with_hostile_values_everywhere_are_inert(text: str) -> None:
+    """Every field, including the update message the apply workflow records in the stack history."""
+    rows = [AuditRow(date=text, kind=kind, name=text, change=text, owner=text, reason=text, detail=text,
+                     pull_request=pr, commit=text, author=text, applied=f"update 3 on {text}: {text}",
+                     applied_by_update="3") for kind in ("user", "team") for pr in ("", text, "12")]
+    markdown = render_audit(rows, "markdown", title=text)
+    assert_inert(markdown)
+    tokens = list(_tokens(_parser().parse(markdown)))
+    assert sum(t.type == "tr_open" for t in tokens) == len(rows) + 1, "one table row per change"
+
+
+def test_every_markdown_writer_uses_the_one_escaping_function() -> None:
+    """No module escapes Markdown on its own: the writers import copilot_seats.escape."""
+    own = re.compile(r'replace\(\s*["\'][|<>@`]|&lt;|&gt;|&#\d+;|&#64|def _md\(|def _escape|html\.escape')
+    for path in sorted((REPO / "copilot_seats").rglob("*.py")):
+        if path.name == "escape.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not own.search(text), f"{path.relative_to(REPO)}: escapes Markdown itself; use copilot_seats.escape"
+    for module in ("reports/render_text.py", "reports/finance.py", "reports/audit.py", "reports/pr_comment.py",
+                   "cli/prune.py"):
+        assert "from copilot_seats.escape import" in (REPO / "copilot_seats" / module).read_text(encoding="utf-8")
+    writers = {str(p.relative_to(REPO / "copilot_seats")) for p in (REPO / "copilot_seats").rglob("*.py")
+               if re.search(r'(?m)["\']#{2,3} |"\|---', p.read_text(encoding="utf-8"))}
+    assert writers <= {"reports/render_text.py", "reports/finance.py", "reports/audit.py", "reports/pr_comment.py",
+                       "cli/prune.py"}, f"a new Markdown writer: route it through copilot_seats.escape ({writers})"

@@ -132,7 +132,7 @@ def prune_summary(path: str, plan: PrunePlan, kept_team: Sequence[SeatRow],
     if plan.expired:
         out += ["", f"{verb} {len(plan.expired)} entr{'y' if len(plan.expired) == 1 else 'ies'} whose "
                 "`expires` date has passed:", ""]
-        out += [f"- `{name.removeprefix('team ')}`{' (team)' if name.startswith('team ') else ''}"
+        out += [f"- {md_code(name.removeprefix('team '))}{' (team)' if name.startswith('team ') else ''}"
                 for name in plan.expired]
     out += ["", f"This PR revokes {plan.revoking} seat(s); one run may revoke at most {plan.limit} "
             "(`--max`, by default the mass-removal guard's limit), so its preview passes the guard."]

@@ -6,7 +6,10 @@ author, approvers, merge commit; Pulumi itself records the commit as ``git.head`
 audit trail is the first-parent git history of seats.yaml, each commit compared with its parent
 by the loader, joined with ``pulumi stack history --json`` on the commit.
 
-Pure: :func:`entry_changes` compares two specs, :func:`render_audit` renders rows. The git and
+Pure: :func:`entry_changes` compares two specs, :func:`render_audit` renders rows. In Markdown
+every value from seats.yaml, git (author names, commit subjects) or the stack history (update
+messages) goes through :mod:`copilot_seats.escape` (``md_text``, ``md_code`` for names), as in
+every other Markdown writer; the CSV is spreadsheet-safe. The git and
 Pulumi plumbing lives in :mod:`copilot_seats.cli.audit`.
 """
 
@@ -20,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from copilot_seats.desired.spec import Grant, SeatSpec
+from copilot_seats.escape import md_code, md_text
 from copilot_seats.reports.finance import spreadsheet_safe
 
 __all__ = ["AUDIT_COLUMNS", "AuditRow", "Commit", "Update", "entry_changes", "pr_number", "render_audit"]
@@ -107,10 +111,6 @@ def entry_changes(before: SeatSpec | None, after: SeatSpec | None) -> list[tuple
     return out
 
 
-def _md(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;").replace("@", "&#64;")
-
-
 def render_audit(rows: Sequence[AuditRow], fmt: str, title: str = "") -> str:
     """The rows as ``csv`` (spreadsheet-safe) or ``markdown``."""
     if fmt == "csv":
@@ -121,14 +121,15 @@ def render_audit(rows: Sequence[AuditRow], fmt: str, title: str = "") -> str:
             values: Mapping[str, str] = asdict(row)
             writer.writerow(spreadsheet_safe(values[c]) for c in AUDIT_COLUMNS)
         return out.getvalue()
-    lines = [f"## {_md(title or 'Copilot seat changes')}", "", f"{len(rows)} change(s).", ""]
+    lines = [f"## {md_text(title or 'Copilot seat changes')}", "", f"{len(rows)} change(s).", ""]
     if rows:
         lines += ["| date | seat | change | owner | reason | pull request | applied |", "|---|---|---|---|---|---|---|"]
         for r in rows:
-            seat = f"`{r.name}`" if r.kind == "user" else f"team `{r.name}`"
-            change = r.change + (f" ({_md(r.detail)})" if r.detail else "")
-            pr = f"#{r.pull_request}" if r.pull_request else f"commit {r.commit[:10]}"
-            applied = _md(r.applied) if r.applied else "not applied yet"
-            lines.append(f"| {r.date[:10]} | {seat} | {change} | {_md(r.owner) or '-'} | {_md(r.reason) or '-'} "
-                         f"| {pr} by {_md(r.author)} | {applied} |")
+            seat = md_code(r.name) if r.kind == "user" else f"team {md_code(r.name)}"
+            change = md_text(r.change) + (f" ({md_text(r.detail)})" if r.detail else "")
+            pr = (f"#{r.pull_request}" if re.fullmatch("[0-9]+", r.pull_request)  # GitHub links its own PR
+                  else md_text(f"commit {r.commit[:10]}" if not r.pull_request else f"#{r.pull_request}"))
+            applied = md_text(r.applied) if r.applied else "not applied yet"
+            lines.append(f"| {md_text(r.date[:10])} | {seat} | {change} | {md_text(r.owner) or '-'} "
+                         f"| {md_text(r.reason) or '-'} | {pr} by {md_text(r.author) or '-'} | {applied} |")
     return "\n".join(lines) + "\n"

@@ -9,7 +9,10 @@ ways; the totals of each view equal the estimated monthly cost of the report.
 
 Spreadsheet safety: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
 is a formula in Excel, LibreOffice and Google Sheets; :func:`spreadsheet_safe` prefixes it
-with ``'`` so owner or reason text from seats.yaml can never run as one.
+with ``'`` so owner or reason text from seats.yaml can never run as one. In the Markdown
+summary every name (cost center, owner, team) goes through :func:`copilot_seats.escape.md_text`,
+the one escaping function of every Markdown writer (no link, mention, image, HTML or invisible
+character comes from it); the terminal table shows control characters escaped.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from copilot_seats.decisions.analysis import Comparison
-from copilot_seats.escape import csv_cell
+from copilot_seats.escape import csv_cell, md_text, one_line
 from copilot_seats.github.live import LiveSnapshot
 
 __all__ = ["FINANCE_COLUMNS", "NONE", "UNASSIGNED", "UNMANAGED", "SeatLine", "chargeback", "render_chargeback",
@@ -136,28 +139,25 @@ _VIEWS = (("by_cost_center", "cost_center", "Cost center"), ("by_owner", "owner"
           ("by_team", "team", "Team"))
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace("@", "&#64;")
-
-
 def render_chargeback(data: Mapping[str, Any], fmt: str) -> str:
     """The chargeback summary as ``json``, ``markdown`` or ``table``."""
     if fmt == "json":
         return json.dumps(data, indent=2) + "\n"
-    title = (f"Copilot chargeback for {data['organization']}: {data['seats']} seats, "
-             f"{_money(data['monthly_cost_usd'])} per month")
+    def title(organization: str) -> str:
+        return (f"Copilot chargeback for {organization}: {data['seats']} seats, "
+                f"{_money(data['monthly_cost_usd'])} per month")
     out: list[str] = []
-    if fmt == "markdown":
-        out += [f"## {_md(title)}", ""]
+    if fmt == "markdown":  # every name from seats.yaml or GitHub through the one escaping function
+        out += [f"## {title(md_text(data['organization']))}", ""]
         for key, field, label in _VIEWS:
             out += [f"### By {label.lower()}", "", f"| {label} | Seats | Monthly cost |", "|---|---:|---:|"]
-            out += [f"| {_md(row[field])} | {row['seats']} | {_money(row['monthly_cost_usd'])} |"
+            out += [f"| {md_text(str(row[field])) or '-'} | {row['seats']} | {_money(row['monthly_cost_usd'])} |"
                     for row in data[key]]
             out.append("")
         return "\n".join(out)
-    out += [title, ""]
+    out += [one_line(title(data["organization"])), ""]
     for key, field, label in _VIEWS:
-        rows = [(str(r[field]), str(r["seats"]), _money(r["monthly_cost_usd"])) for r in data[key]]
+        rows = [(one_line(str(r[field])), str(r["seats"]), _money(r["monthly_cost_usd"])) for r in data[key]]
         width = max([len(label), *(len(r[0]) for r in rows)])
         out += [f"{label.upper():<{width}}  {'SEATS':>6}  {'MONTHLY':>14}"]
         out += [f"{name:<{width}}  {seats:>6}  {cost:>14}" for name, seats, cost in rows]

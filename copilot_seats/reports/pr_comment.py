@@ -270,7 +270,7 @@ def _glance(data: CommentInput) -> str:
     counts = Counter(c.action for c in real)
     plan = ", ".join(f"{counts[a]} {_VERB[a].lower()}" for a in _VERB if counts[a]) or "no seat changes"
     policies = Counter(f.policy for f in data.findings)
-    found = ", ".join(f"{p} {n}" for p, n in policies.items()) or "none"
+    found = ", ".join(f"{md(p, 80)} {n}" for p, n in policies.items()) or "none"
     cost = _cost(data)
     monthly = "" if cost is None else (
         f" · **monthly cost** {_money(data.price * cost.now)} → {_money(data.price * cost.next_cycle)} "
@@ -288,7 +288,7 @@ def _violation_summary(findings: Sequence[Finding]) -> str:
     for policy, found in by_policy.items():
         first = ", ".join(md(f.subject, 40) for f in found[:_FIRST]) + (" …" if len(found) > _FIRST else "")
         level = "**mandatory**" if found[0].enforcement == "mandatory" else found[0].enforcement
-        lines.append(f"| `{policy}` | {level} | {len(found)} | {first} |")
+        lines.append(f"| {md_code(policy)} | {level} | {len(found)} | {first} |")
     return "\n".join(lines) + "\n"
 
 

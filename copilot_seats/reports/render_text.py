@@ -51,6 +51,11 @@ def _status(seat: dict[str, Any]) -> str:
     return ", ".join(flags) or "ok"
 
 
+_FROM_DATA = frozenset({"Organization", "Seat management"})
+"""The summary values that come from seats.yaml or GitHub; the others are counts, dates and
+prices this module formats itself (``$114.00 (6 x $19.00)`` stays readable)."""
+
+
 def _summary_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("Organization", data["organization"]),
@@ -124,7 +129,8 @@ def render_markdown(data: dict[str, Any]) -> str:
     """Markdown for PR comments and job summaries: summary, chart, drift lists, seat table."""
     now = data["generated_at"]
     lines = [f"## Copilot seats: {md_text(data['organization'])}", "", "| | |", "|---|---|"]
-    lines += [f"| {label} | {md_text(value)} |" for label, value in _summary_lines(data)]
+    lines += [f"| {label} | {md_text(value) if label in _FROM_DATA else value} |"
+              for label, value in _summary_lines(data)]
     lines += ["", "### Activity", "", mermaid_chart(data["activity_buckets"]), "",
               f"_`>90/never`: {_NULL_NOTE}._"]
     stale = [s for s in data["seats"] if s["stale"]]

@@ -98,9 +98,83 @@ def test_init_writes_a_pinned_repository_and_never_overwrites(tmp_path: Path) ->
     other.mkdir()
     (other / "Pulumi.yaml").write_text("name: mine\n")
     again = _init(other, "--org", "acme")
-    assert again.returncode == 2 and "never overwrites" in again.stderr
-    assert sorted(p.name for p in other.iterdir()) == ["Pulumi.yaml"], "nothing was written"
-    assert (other / "Pulumi.yaml").read_text() == "name: mine\n"
+    assert again.returncode == 0, again.stderr
+    assert (other / "Pulumi.yaml").read_text() == "name: mine\n", "never overwritten"
+    assert _skipped(again.stderr) == [
+        "init: skipped Pulumi.yaml: it exists and differs from copilot-seats "
+        f"{__version__}'s; init never overwrites (compare by hand)"]
+    assert (other / "__main__.py").read_text() == MAIN_PY, "the missing files are written"
+
+
+def _invoke_init(target: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    from click.testing import CliRunner
+
+    from copilot_seats.cli import main
+
+    return CliRunner().invoke(main, ["init", str(target), "--org", "acme", *args], env=env)
+
+
+def _skipped(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("init: skipped ")]
+
+
+def test_init_skips_every_existing_file_and_says_so_one_line_each(tmp_path: Path) -> None:
+    target = tmp_path / "repo"
+    (target / ".github" / "workflows").mkdir(parents=True)
+    mine = {"seats.yaml": "organization: acme\nusers:\n  frank:\n    owner: me\n",
+            ".github/CODEOWNERS": "* @me\n", "README.md": "mine\n"}
+    for name, text in mine.items():
+        (target / name).write_text(text)
+    preview = scaffold_files("acme", "", "@acme/copilot-seat-admins")[".github/workflows/seats-preview.yml"]
+    (target / ".github" / "workflows" / "seats-preview.yml").write_text(preview)  # this release's own copy
+    (target / "requirements.txt").mkdir()  # not a file at all
+    result = _invoke_init(target)
+    assert result.exit_code == 0, result.output
+    differs = f"it exists and differs from copilot-seats {__version__}'s; init never overwrites (compare by hand)"
+    assert _skipped(result.stderr) == [
+        f"init: skipped .github/CODEOWNERS: {differs}",
+        f"init: skipped .github/workflows/seats-preview.yml: it exists, identical to copilot-seats {__version__}'s",
+        f"init: skipped README.md: {differs}",
+        "init: skipped requirements.txt: it exists and is not a regular file; init never overwrites",
+        f"init: skipped seats.yaml: {differs}",
+    ]
+    for name, text in mine.items():
+        assert (target / name).read_text() == text, f"{name} was overwritten"
+    assert (target / "requirements.txt").is_dir()
+    files = scaffold_files("acme", "", "@acme/copilot-seat-admins")
+    written = {name for name in files if name not in mine and name not in (
+        "requirements.txt", ".github/workflows/seats-preview.yml")}
+    assert all((target / name).read_text() == files[name] for name in written), "every other file is written"
+    assert f"init: wrote {len(written)} files in {target}" in result.stderr
+    assert f"skipped {len(files) - len(written)} that exist" in result.stderr
+
+
+def test_init_again_writes_nothing_and_lists_every_file(tmp_path: Path) -> None:
+    target = tmp_path / "repo"
+    assert _invoke_init(target).exit_code == 0
+    before = _tree(target)
+    (target / "Pulumi.yaml").write_text("name: changed\n")
+    before["Pulumi.yaml"] = "name: changed\n"
+    again = _invoke_init(target)
+    assert again.exit_code == 0, again.output
+    assert _tree(target) == before, "nothing changed"
+    names = sorted(scaffold_files("acme", "", "@acme/copilot-seat-admins"))
+    assert [line.split(":")[1].removeprefix(" skipped ") for line in _skipped(again.stderr)] == names
+    assert sum("differs" in line for line in _skipped(again.stderr)) == 1, "only the edited Pulumi.yaml differs"
+    assert f"init: wrote nothing in {target}: every file exists" in again.stderr
+
+
+def test_init_import_reads_nothing_when_seats_yaml_exists(
+        tmp_path: Path, make_simulator: Callable[..., RunningSimulator]) -> None:
+    sim = make_simulator(SMALL_FIXTURE)
+    target = tmp_path / "repo"
+    target.mkdir()
+    (target / "seats.yaml").write_text("organization: acme\n")
+    result = _invoke_init(target, "--import", env=sim.env())
+    assert result.exit_code == 0, result.output
+    assert (target / "seats.yaml").read_text() == "organization: acme\n"
+    assert [r.path for r in sim.requests] == [], "the kept seats.yaml needs no import"
+    assert len(_skipped(result.stderr)) == 1
 
 
 def _tree(root: Path) -> dict[str, str]:

@@ -2,18 +2,23 @@
 
 Writes the files of :func:`copilot_seats.scaffold.scaffold_files` into ``DIR`` (created when
 missing). ``seats.yaml`` is either a minimal file for ``--org`` or, with ``--import``, the live
-seats as ``copilot-seats import`` writes them (read-only ``GITHUB_TOKEN``). Nothing is ever
-overwritten and no link inside ``DIR`` is followed: if any of the files exists, or a symbolic
-link (even a dangling one) is one of them or on the way to one (a linked ``policies/`` or
-``.github/``), init stops before writing anything and names the path; the writes themselves
-refuse links too (:func:`copilot_seats.scaffold.write_files`), so nothing lands outside ``DIR``.
+seats as ``copilot-seats import`` writes them (read-only ``GITHUB_TOKEN``; not read when
+``seats.yaml`` exists). Nothing is ever overwritten: a file that exists is skipped, and each
+skipped file is one ``init: skipped PATH: ...`` line on stderr saying whether it is identical to
+this release's (so running init again in a seats repository adds what a new release brings and
+names what differs). No link inside ``DIR`` is followed: if a symbolic link (even a dangling
+one) is one of the files or on the way to one (a linked ``policies/`` or ``.github/``), init
+stops before writing anything and names the path; the writes themselves refuse links too
+(:func:`copilot_seats.scaffold.write_files`), so nothing lands outside ``DIR``.
 
-Exit codes: 0 written; 1 the imported file would be invalid; 2 usage error (files exist, a link
-inside DIR, bad ``--org``, ``GITHUB_TOKEN`` unset with ``--import``); 3 GitHub API error.
+Exit codes: 0 written (or every file skipped); 1 the imported file would be invalid; 2 usage
+error (a link inside DIR, a file where a directory must be, bad ``--org``, ``GITHUB_TOKEN`` unset
+with ``--import``); 3 GitHub API error.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,24 +59,47 @@ def init_command(directory: Path, org: str, from_live: bool, owners: str | None)
     Writes seats.yaml (minimal, or --import'ed from the live org), requirements.txt pinning
     copilot-seats and the Pulumi SDKs, the Pulumi.yaml/__main__.py and policies/ shims, the
     GitOps workflows with their setup action, CODEOWNERS and a README. Never overwrites a
-    file, never follows a symbolic link inside DIRECTORY; never writes to GitHub.
+    file (existing ones are skipped and listed), never follows a symbolic link inside
+    DIRECTORY; never writes to GitHub.
     """
+    minimal = _minimal(org)
+    if check_spec(minimal, "seats.yaml").spec is None:
+        raise click.UsageError(f"--org {org!r} is not a GitHub organization login")
+    owners = owners or f"@{org}/copilot-seat-admins"
+    existing = existing_targets(directory, scaffold_files(org, minimal, owners))  # ConfigError (exit 2): a link
     now = datetime.now(UTC)
-    if from_live:
+    text = minimal
+    if from_live and "seats.yaml" not in existing:  # an existing seats.yaml is kept: nothing to read
         text, _found = imported_file(org, fetch_live(org, now), now)
-    else:
-        text = _minimal(org)
-    checked = check_spec(text, "seats.yaml")
-    if checked.spec is None:
-        if not from_live:
-            raise click.UsageError(f"--org {org!r} is not a GitHub organization login")
-        detail = "; ".join(str(p) for p in checked.errors)
-        raise EditError(f"refusing to write seats.yaml: the imported file would be invalid: {detail}")
-    files = scaffold_files(checked.spec.organization, text, owners or f"@{org}/copilot-seat-admins")
-    existing = existing_targets(directory, files)  # ConfigError (exit 2) for a link inside DIR
-    if existing:
-        raise click.UsageError(f"{directory} already has {', '.join(existing)}: init never overwrites files")
-    write_files(directory, files)
-    click.echo(f"init: wrote {len(files)} files in {directory} (copilot-seats {__version__})", err=True)
+        checked = check_spec(text, "seats.yaml")
+        if checked.spec is None:
+            detail = "; ".join(str(p) for p in checked.errors)
+            raise EditError(f"refusing to write seats.yaml: the imported file would be invalid: {detail}")
+    files = scaffold_files(org, text, owners)
+    write_files(directory, {name: content for name, content in files.items() if name not in existing})
+    for name in existing:
+        click.echo(f"init: skipped {name}: {_kept(directory / name, files[name])}", err=True)
+    written = len(files) - len(existing)
+    if not written:
+        click.echo(f"init: wrote nothing in {directory}: every file exists (copilot-seats {__version__})", err=True)
+        return
+    click.echo(f"init: wrote {written} files in {directory} (copilot-seats {__version__})"
+               + (f", skipped {len(existing)} that exist" if existing else ""), err=True)
     click.echo(f"next: cd {directory}, create .venv from requirements.txt, then validate, "
                "`pulumi stack init`, preview (README.md)", err=True)
+
+
+def _kept(path: Path, content: str) -> str:
+    """Why ``path`` was left alone, and whether it matches what init would have written."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return "it exists and is not a regular file; init never overwrites"
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            same = handle.read(len(content.encode()) + 1) == content.encode()
+    except OSError:  # e.g. a directory
+        return "it exists and is not a regular file; init never overwrites"
+    if same:
+        return f"it exists, identical to copilot-seats {__version__}'s"
+    return f"it exists and differs from copilot-seats {__version__}'s; init never overwrites (compare by hand)"

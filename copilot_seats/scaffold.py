@@ -117,7 +117,8 @@ pulumi preview --policy-pack policies
 
 Every seat change is a pull request to `seats.yaml`: the `seats preview` workflow comments the
 plan, merging applies it, a nightly job checks for drift, a weekly job proposes removing stale
-seats. Set up the environments, secrets and variables as described in copilot-seats'
+seats, and a nightly dependency audit (pip-audit on requirements.txt, no credential) fails on a
+known vulnerability of a pinned package. Set up the environments, secrets and variables as described in copilot-seats'
 docs/gitops.md ("Credentials, secrets and variables").
 """
 

@@ -33,6 +33,9 @@ from copilot_seats.scaffold import scaffold_files
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / ".github" / "workflows"
 PREVIEW, APPLY, DRIFT, PRUNE = "seats-preview.yml", "seats-apply.yml", "seats-drift.yml", "seats-prune.yml"
+DEPS = "seats-dependencies.yml"
+"""The dependency audit: pip-audit on the pins, no credential."""
+ALL = (PREVIEW, APPLY, DRIFT, PRUNE, DEPS)
 
 _SEPARATORS = {";", "&&", "||", "|", "{", "}", "then", "else", "fi", "do", "done"}
 _REDIRECT = re.compile(r"(?<!\S)(?:\d?>>?|&>|<)(?:&\d|\s*[^\s;&|]+)")
@@ -123,8 +126,8 @@ def test_workflows_are_actionlint_clean() -> None:
     assert proc.returncode == 0, f"actionlint found problems:\n{proc.stdout}{proc.stderr}"
 
 
-def test_there_are_exactly_the_four_gitops_workflows() -> None:
-    assert sorted(p.name for p in WORKFLOWS.glob("*.y*ml")) == sorted([APPLY, DRIFT, PREVIEW, PRUNE])
+def test_there_are_exactly_the_four_gitops_workflows_and_the_dependency_audit() -> None:
+    assert sorted(p.name for p in WORKFLOWS.glob("*.y*ml")) == sorted(ALL)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -188,6 +191,125 @@ def test_weekly_prune_opens_a_pull_request_with_the_summary() -> None:
     assert create[0]["with"]["add-paths"] == "seats.yaml"
 
 
+# -- the dependency audit ---------------------------------------------------------------------
+
+
+def test_dependency_audit_runs_nightly_and_on_pull_requests_that_change_a_pin() -> None:
+    workflow = load_workflow(DEPS)
+    assert set(workflow["on"]) == {"schedule", "pull_request", "workflow_dispatch"}, \
+        "never pull_request_target: the job audits the pull request's own pins and gets no secret"
+    assert workflow["on"]["schedule"][0]["cron"]
+    assert {"requirements.txt", "constraints.txt", "pyproject.toml", "tools/pulumi-version.env",
+            f".github/workflows/{DEPS}"} <= set(workflow["on"]["pull_request"]["paths"])
+    assert workflow["permissions"] == {}
+    (job,) = _jobs(workflow).values()
+    assert job["permissions"] == {"contents": "read"} and "environment" not in job
+    text = (WORKFLOWS / DEPS).read_text()
+    assert "secrets." not in text and "github.token" not in text and "create-github-app-token" not in text
+    assert re.fullmatch(r"\d+\.\d+\.\d+", workflow["env"]["PIP_AUDIT_VERSION"]), "pip-audit is pinned"
+    steps = job["steps"]
+    assert steps[0]["with"] == {"ref": "${{ github.sha }}", "persist-credentials": False}
+    assert steps[1] == {"uses": "./.github/actions/setup", "with": {"engine": "false"}}, "the pinned Python only"
+    audits = [s for s in steps if "pip-audit\" --strict" in s.get("run", "")]
+    assert sorted(s["if"] for s in audits) == ["hashFiles('constraints.txt') != ''",
+                                               "hashFiles('constraints.txt') == ''"]
+
+
+def _audit_step(cwd: Path, tmp_path: Path, which: str) -> tuple[list[str], str]:
+    """Run the audit step ``which`` in ``cwd`` with a stand-in pip-audit (the real one needs PyPI's
+    vulnerability data): the arguments it got and the requirements file it was given."""
+    step = next(s for s in _steps(load_workflow(DEPS)) if which in s.get("name", ""))
+    temp = tmp_path / "runner-temp"
+    fake = temp / "pip-audit" / "bin" / "pip-audit"
+    fake.parent.mkdir(parents=True)
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RUNNER_TEMP/argv"\n'
+                    'while [ $# -gt 0 ]; do\n'
+                    '  [ "$1" = --requirement ] && cat "$2" > "$RUNNER_TEMP/audited"; shift\n'
+                    'done\nexit 0\n')
+    fake.chmod(0o755)
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=cwd,
+                          env={**os.environ, "RUNNER_TEMP": str(temp)}, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    return (temp / "argv").read_text().splitlines(), (temp / "audited").read_text()
+
+
+def test_this_repository_audits_every_pin_exactly(tmp_path: Path) -> None:
+    argv, audited = _audit_step(REPO, tmp_path, "(this repository)")
+    assert {"--strict", "--no-deps", "--disable-pip"} <= set(argv), "every pin as pinned, nothing resolved"
+    assert (REPO / "constraints.txt").is_file() and not (REPO / "requirements.txt").exists()
+    env = dict(re.findall(r"(?m)^(PULUMI_\w+_VERSION)=(\S+)$", (REPO / "tools" / "pulumi-version.env").read_text()))
+    pins = [line for line in (REPO / "constraints.txt").read_text().splitlines() if not line.startswith("#")]
+    assert audited.splitlines() == [*pins, f"pulumi=={env['PULUMI_PYTHON_SDK_VERSION']}",
+                                    f"pulumi-policy=={env['PULUMI_POLICY_SDK_VERSION']}"]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==\S+", line) for line in audited.splitlines())
+
+
+def test_a_seats_repository_audits_its_requirements_with_their_dependencies(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    repo = tmp_path / "repo"
+    assert CliRunner().invoke(main, ["init", str(repo), "--org", "acme"]).exit_code == 0
+    assert (repo / ".github" / "workflows" / DEPS).read_text() == (WORKFLOWS / DEPS).read_text()
+    assert not (repo / "constraints.txt").exists(), "so the requirements.txt step is the one that runs"
+    argv, audited = _audit_step(repo, tmp_path, "(a seats repository)")
+    assert "--strict" in argv and "--no-deps" not in argv, "requirements.txt is resolved, as setup installs it"
+    assert argv[argv.index("--requirement") + 1] == "requirements.txt"
+    assert audited == (repo / "requirements.txt").read_text()
+
+
+# -- GitHub permissions: what the jobs call, what their tokens ask for, what the docs say ----------
+
+REST = REPO / "copilot_seats" / "simulator" / "github-copilot-user-management.rest.json"
+_CALL = re.compile(r'(?:request|_write)\(\s*"(GET|POST|DELETE)",\s*f"([^"]+)"|_stream\(f"([^"]+)"')
+
+
+def _endpoints() -> set[tuple[str, str]]:
+    """Every (verb, path) copilot_seats.github.api can call, from its source."""
+    source = (REPO / "copilot_seats" / "github" / "api.py").read_text()
+    found = set()
+    for verb, path, stream in _CALL.findall(source):
+        found.add((verb or "GET", re.sub(r"\{_seg\((\w+)\)\}", r"{\1}", path or stream)))
+    return found
+
+
+def test_no_job_needs_a_members_permission() -> None:
+    """Issue 19 asked read jobs for "Copilot seat management read and members read". Nothing reads
+    members: every organization endpoint the client calls needs only "GitHub Copilot Business"
+    (GitHub's REST description, bundled with the simulator), read for GETs, write for the writes;
+    the one-user seat lookup (/members/{username}/copilot, the apply job's check after a 422) is a
+    Copilot endpoint too. GET /orgs/{org} is never called."""
+    described = {(op["verb"].upper(), op["requestPath"]): op["progAccess"]["permissions"]
+                 for op in json.loads(REST.read_text())}
+    endpoints = _endpoints()
+    assert ("GET", "/orgs/{org}/copilot/billing/seats") in endpoints and len(endpoints) == 9
+    for verb, path in sorted(endpoints):
+        if path.startswith("/enterprises/"):
+            continue  # classic PATs only (docs/gitops.md's table); no workflow lists an enterprise
+        if path == "/orgs/{org}":
+            callers = [p for p in (REPO / "copilot_seats").rglob("*.py") if p.parent.name != "simulator"
+                       and re.search(r"\.get_organization\(", p.read_text())]
+            assert callers == [], f"GET /orgs/{{org}} is called by {callers}: add its permission to the table"
+            continue
+        level = "read" if verb == "GET" else "write"
+        assert {'"GitHub Copilot Business" organization permissions': level} in described[(verb, path)], (verb, path)
+    assert not any(re.search(r"/members(/\{\w+\})?$|/teams(/|$)", path) for _, path in endpoints)
+
+
+def test_the_permission_table_matches_the_app_tokens_exactly() -> None:
+    doc = (REPO / "docs" / "gitops.md").read_text()
+    table = doc[doc.index("## Credentials, secrets and variables"):]
+    table = table[:table.index("\n## ", 3)]
+    documented = set(re.findall(r"`(permission-[a-z-]+): (read|write)`", table))
+    minted = {(key, value) for name in ALL for step in _steps(load_workflow(name))
+              if step.get("uses", "").startswith("actions/create-github-app-token@")
+              for key, value in step["with"].items() if key.startswith("permission-")}
+    assert documented == minted == {("permission-organization-copilot-seat-management", "read"),
+                                    ("permission-organization-copilot-seat-management", "write")}
+    assert "no `permission-members`" in table, "the table says why read jobs ask for no members permission"
+    assert f"`{DEPS}`" in table, "the table says which workflow has no credential"
+
+
 def test_apply_is_a_plain_up_with_per_step_checkpoints() -> None:
     """No experimental mode, no final-only checkpoints, no --skip-preview: a plain `pulumi up --yes`
     (a few resources per organization, so a checkpoint per step is cheap and a kill loses nothing)."""
@@ -203,7 +325,7 @@ def test_apply_is_a_plain_up_with_per_step_checkpoints() -> None:
 _PINNED = re.compile(r"(?m)^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)\s*$")
 
 
-@pytest.mark.parametrize("path", [*(WORKFLOWS / n for n in (PREVIEW, APPLY, DRIFT, PRUNE)),
+@pytest.mark.parametrize("path", [*(WORKFLOWS / n for n in ALL),
                                   REPO / ".github" / "actions" / "setup" / "action.yml"], ids=lambda p: p.name)
 def test_actions_are_pinned_by_commit_sha_with_the_tag_in_a_comment(path: Path) -> None:
     text = path.read_text()
@@ -300,6 +422,7 @@ JOB_SECRETS = {
     (DRIFT, "drift"): (READ_ENV, STATE_SECRETS | READ_SECRETS),
     (PRUNE, "prune"): (READ_ENV, STATE_SECRETS | READ_SECRETS | {"SEATS_PR_TOKEN"}),
     (APPLY, "up"): (WRITE_ENV, STATE_SECRETS | WRITE_SECRETS),
+    (DEPS, "pip-audit"): (None, set()),
 }
 """Every job of every workflow, the environment it runs in, and exactly the secrets it references."""
 
@@ -317,7 +440,7 @@ def _secrets_in(value: Any) -> set[str]:
 
 
 def test_every_job_is_listed_with_its_environment_and_secrets() -> None:
-    found = {(name, job) for name in (PREVIEW, APPLY, DRIFT, PRUNE) for job in _jobs(load_workflow(name))}
+    found = {(name, job) for name in ALL for job in _jobs(load_workflow(name))}
     assert found == set(JOB_SECRETS)
 
 
@@ -346,6 +469,7 @@ STEP_SECRETS = {
     APPLY: {"Write GitHub credential (GitHub App installation token)": {"COPILOT_SEATS_WRITE_APP_KEY"},
             "Apply": STATE_SECRETS | {"COPILOT_SEATS_WRITE_TOKEN"},
             "Seat report": {"COPILOT_SEATS_WRITE_TOKEN"}},
+    DEPS: {},
 }
 """Per workflow, the steps that can see a secret and exactly which: every other step sees none."""
 
@@ -359,7 +483,7 @@ def test_each_step_sees_only_the_secrets_it_uses(name: str) -> None:
     assert {k: v for k, v in seen.items() if v} == STEP_SECRETS[name]
 
 
-@pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])
+@pytest.mark.parametrize("name", ALL)
 def test_no_third_party_action_runs_after_the_github_credential_with_it(name: str) -> None:
     """A step that holds the seat credential runs only commands of the trusted checkout; the
     third-party actions (pinned) never get the token or a state secret."""
@@ -382,7 +506,7 @@ def test_app_tokens_are_minted_with_exactly_the_permission_the_job_needs(name: s
     assert permissions == {"permission-organization-copilot-seat-management": level}
 
 
-@pytest.mark.parametrize("name", [PREVIEW, APPLY, DRIFT, PRUNE])
+@pytest.mark.parametrize("name", ALL)
 def test_checkouts_keep_no_credentials(name: str) -> None:
     for step in _steps(load_workflow(name)):
         if step.get("uses", "").startswith("actions/checkout@"):
@@ -532,7 +656,7 @@ def test_toolchains_are_pinned_to_exact_versions() -> None:
         found = [s for s in steps if s.get("uses", "").startswith(action)]
         assert len(found) == 1, action
         assert re.fullmatch(r"\d+\.\d+\.\d+", found[0]["with"][key]), found[0]
-    for name in (PREVIEW, APPLY, DRIFT, PRUNE):
+    for name in ALL:
         uses = [s.get("uses", "") for s in _steps(load_workflow(name))]
         assert not [u for u in uses if u.startswith(("actions/setup-go@", "actions/setup-python@"))], \
             f"{name}: toolchains come from .github/actions/setup only"

@@ -150,6 +150,22 @@ class PulumiWorkspace:
             **(extra_env or {}),
         }
 
+    def processes(self) -> dict[int, str]:
+        """pid -> command line of every live process started for this workspace (its PULUMI_HOME)."""
+        marker = f"PULUMI_HOME={self.env['PULUMI_HOME']}".encode()
+        found: dict[int, str] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                    if state != "Z":
+                        found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+        return found
+
     def write_seats(self, text: str) -> None:
         (self.project / "seats.yaml").write_text(text)
 

@@ -141,21 +141,6 @@ def test_finding_7_debug_grpc_logs_a_stack_secret_token_and_we_say_so(ws: Pulumi
     assert "PULUMI_DEBUG_GRPC is set" not in result.output
 
 
-def _processes_of(workspace: PulumiWorkspace) -> dict[int, str]:
-    """pid -> command line of every process started for ``workspace`` (its PULUMI_HOME)."""
-    marker = f"PULUMI_HOME={workspace.env['PULUMI_HOME']}".encode()
-    found: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker in (entry / "environ").read_bytes().split(b"\0"):
-                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-    return found
-
-
 def _recover_pending_operations(workspace: PulumiWorkspace) -> None:
     """docs/reconcile.md, "Interrupted runs", step 3: drop the pending operations from the state."""
     exported = workspace.run("stack", "export")
@@ -178,21 +163,21 @@ def test_finding_8_kill_9_of_up_recovers_as_documented_and_the_provider_exits(
         while sim.state.faults and time.monotonic() < deadline:  # the grant is in flight
             time.sleep(0.2)
         assert not sim.state.faults, "up never reached the grant"
-        providers = [pid for pid, cmd in _processes_of(ws).items() if "pulumi-resource-copilot" in cmd]
+        providers = [pid for pid, cmd in ws.processes().items() if "pulumi-resource-copilot" in cmd]
         assert providers, "no copilot provider process while creating"
-        programs = [pid for pid, cmd in _processes_of(ws).items() if "pulumi-language-python-exec" in cmd]
+        programs = [pid for pid, cmd in ws.processes().items() if "pulumi-language-python-exec" in cmd]
         assert programs, "no program process while creating"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(p in _processes_of(ws) for p in providers + programs):
+        while time.monotonic() < deadline and any(p in ws.processes() for p in providers + programs):
             time.sleep(0.2)
-        assert not any(p in _processes_of(ws) for p in providers), "the provider outlived the CLI"
-        assert not any(p in _processes_of(ws) for p in programs), "the program outlived the CLI"
+        assert not any(p in ws.processes() for p in providers), "the provider outlived the CLI"
+        assert not any(p in ws.processes() for p in programs), "the program outlived the CLI"
     finally:
         if proc.poll() is None:
             proc.kill()
-        for pid in _processes_of(ws):  # Pulumi's own language hosts exit at their 5-minute health check
+        for pid in ws.processes():  # Pulumi's own language hosts exit at their 5-minute health check
             os.kill(pid, signal.SIGTERM)
 
     locked = ws.up()  # 1. the lock of the killed run is still there

@@ -126,6 +126,21 @@ def test_remembered_activity_is_read_from_a_stack_export() -> None:
         "alice": "2026-08-01T10:00:00+00:00", "carol": "2026-07-01T05:00:00+00:00"}
 
 
+def test_the_activity_the_last_run_observed_is_remembered_too() -> None:
+    """The check stores ``remembered`` only where GitHub now reports an older date or none; the
+    dates the last run observed are in ``observed_users``, and the newer of the two wins."""
+    from copilot_seats.policies.config import SEATS_TYPE
+    from copilot_seats.stack.memory import remembered_activity
+
+    export = {"deployment": {"resources": [{"type": SEATS_TYPE, "inputs": {
+        "organization": "bigco",
+        "observed_users": {"old-timer": {"last_activity_at": "2026-09-01T00:00:00Z"}, "new": {"standing": "missing"},
+                           "both": {"last_activity_at": "2026-05-01T00:00:00Z"}},
+        "remembered": {"both": "2026-06-01T00:00:00Z"}}}]}}
+    assert {k: v.date().isoformat() for k, v in remembered_activity(export).items()} == {
+        "old-timer": "2026-09-01", "both": "2026-06-01"}
+
+
 @pytest.mark.engine
 def test_prune_and_report_use_the_activity_the_stack_remembers(
         make_simulator: Callable[..., RunningSimulator], tmp_path: Path) -> None:

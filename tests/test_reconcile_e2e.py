@@ -6,6 +6,7 @@ Every scenario also asserts that preview wrote nothing (the simulator's request 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -244,8 +245,16 @@ def test_interrupted_up_converges_on_the_next_up(
     deadline = time.time() + 120
     while time.time() < deadline and granted() == 0:
         time.sleep(0.05)
+    ours = [pid for pid, cmd in ws.processes().items()
+            if "pulumi-resource-copilot" in cmd or "pulumi-language-python-exec" in cmd]
     proc.send_signal(sig)
     proc.wait(timeout=120)
+    deadline = time.time() + 15
+    while time.time() < deadline and set(ours) & set(ws.processes()):
+        time.sleep(0.2)
+    assert not set(ours) & set(ws.processes()), "the program or the provider outlived the CLI"
+    for pid in ws.processes():  # Pulumi's own host binary leaves at its health check; do not wait for it
+        os.kill(pid, signal.SIGTERM)
     assert granted() > 0
     if sig == signal.SIGKILL:  # ctrl-c lets the in-flight Seats step finish its writes
         assert granted() < len(many)

@@ -30,24 +30,28 @@ class StackMemoryError(ConfigError):
 
 
 def remembered_activity(export: Mapping[str, Any]) -> dict[str, datetime]:
-    """Login key -> remembered last activity, from a ``pulumi stack export`` document (the Seats
-    resource's ``remembered`` input, which its provider's check carries forward)."""
+    """Login key -> the newest activity the stack has seen, from a ``pulumi stack export``
+    document: the Seats resource's ``remembered`` input (dates GitHub no longer reports, carried
+    forward by its provider's check) and the activity its last run observed."""
     deployment = export.get("deployment") or {}
     found: dict[str, datetime] = {}
     for resource in deployment.get("resources") or ():
         if not isinstance(resource, Mapping) or resource.get("type") != SEATS_TYPE:
             continue
-        remembered = (resource.get("inputs") or {}).get("remembered") or {}
-        if not isinstance(remembered, Mapping):
-            continue
-        for login, value in remembered.items():
-            try:
-                when = parse_datetime(value)
-            except ResponseError:
-                continue  # not written by this program; judge by GitHub's data alone
-            if isinstance(login, str) and login and when is not None:
-                key = normalize_login(login)
-                found[key] = max(when, found.get(key, when))
+        inputs = resource.get("inputs") or {}
+        observed = inputs.get("observed_users") or {}
+        seen = {k: v.get("last_activity_at") for k, v in observed.items() if isinstance(v, Mapping)} \
+            if isinstance(observed, Mapping) else {}
+        remembered = inputs.get("remembered") or {}
+        for source in (seen, remembered if isinstance(remembered, Mapping) else {}):
+            for login, value in source.items():
+                try:
+                    when = parse_datetime(value)
+                except ResponseError:
+                    continue  # not written by this program; judge by GitHub's data alone
+                if isinstance(login, str) and login and when is not None:
+                    key = normalize_login(login)
+                    found[key] = max(when, found.get(key, when))
     return found
 
 

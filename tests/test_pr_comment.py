@@ -179,6 +179,7 @@ def test_a_failed_preview_shows_its_errors_above_the_plan(tmp_path: Path) -> Non
     (tmp_path / "seats.yaml").write_text("organization: acme\nusers:\n  alice:\n")
     doc = {"steps": [], "diagnostics": [
         {"severity": "error", "message": "error: refusing to revoke 371 seats in one run (limit 201)\n"},
+        {"severity": "error", "message": "error: Resource monitor has terminated, shutting down\n"},  # follow-on
         {"severity": "warning", "message": "warning: seats.yaml:3:3: grant expired\n"}]}
     (tmp_path / "preview.json").write_text(json.dumps(doc))
     result = CliRunner().invoke(main, ["pr-comment", "--seats", str(tmp_path / "seats.yaml"), "--no-live",

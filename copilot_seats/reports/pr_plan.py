@@ -195,6 +195,11 @@ def _old_record(props: Mapping[str, Any], new: SeatsInputs | None = None) -> Sea
     return SeatsInputs.from_props(props) if props else SeatsInputs("")
 
 
+_FOLLOW_ON = ("Resource monitor has terminated, shutting down",)
+"""What the program's SDK reports when the engine stops after another resource's error (current
+engines, racily): a consequence, never a cause, so the comment leaves it out."""
+
+
 def _diagnostics(data: Mapping[str, Any], severity: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for diag in data.get("diagnostics") or ():
@@ -202,7 +207,7 @@ def _diagnostics(data: Mapping[str, Any], severity: str) -> tuple[str, ...]:
             message = str(diag.get("message", "")).strip()
             for prefix in ("error: ", "warning: "):
                 message = message.removeprefix(prefix)
-            if message:
+            if message and message not in _FOLLOW_ON:
                 seen.setdefault(message, None)
     return tuple(seen)
 

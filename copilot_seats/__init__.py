@@ -12,4 +12,4 @@ seats. The modules form a chain (see README "How it works")::
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -245,14 +245,14 @@ def _copy_yaml_with_venv(src: Path, dst: Path, venv: Path) -> None:
 # --- reading the engine's output, in either lane's layout -----------------------------------------
 
 # v3.78.1, under "Policy Violations:":
-#     [advisory]  copilot-seats v0.1.0  stale-seat (copilot:index:Seat: idle)
+#     [advisory]  copilot-seats v0.2.0  stale-seat (copilot:index:Seats: seats)
 #     <description>
 #     <message>
 _OLD_HEAD = re.compile(
     r"^\s*\[(?P<level>advisory|mandatory|remediate|disabled)\]\s+(?P<pack>\S+) v(?P<version>\S+)\s+"
     r"(?P<policy>[\w.-]+) \((?P<type>[^:()\s]+(?::[^:()\s]+)*): (?P<name>[^)]+)\)\s*$")
-# v3.274.1, under "Policies:", after a pack header "⚠️ copilot-seats@v0.1.0 (local: policies)":
-#         - [advisory] [severity: low]  stale-seat  (copilot:index:Seat: idle)
+# v3.274.1, under "Policies:", after a pack header "⚠️ copilot-seats@v0.2.0 (local: policies)":
+#         - [advisory] [severity: low]  stale-seat  (copilot:index:Seats: seats)
 #           <description>
 #           <message>
 _NEW_PACK = re.compile(r"^ {4}(?:\u2705|\u26a0\ufe0f?|\u274c)\s+(?P<pack>[^\s@]+)@v(?P<version>\S+)(?:\s.*)?$")

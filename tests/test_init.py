@@ -1,7 +1,7 @@
 """``copilot-seats init``: a seats repository pinned to this release, working from an empty directory.
 
 The scaffold's shims, workflows and setup action are this repository's own files (compared
-here), one version (0.1.0) runs through the package, the pack, the scaffold and the docs, and
+here), one version (0.2.0) runs through the package, the pack, the scaffold and the docs, and
 init -> import -> validate -> stack init -> preview works from an empty directory on the real
 engine against the simulator.
 """
@@ -70,7 +70,7 @@ def test_the_workflows_and_setup_action_are_this_repositorys_own() -> None:
 
 def test_one_version_everywhere() -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
-    assert __version__ == pyproject["project"]["version"] == "0.1.0"
+    assert __version__ == pyproject["project"]["version"] == "0.2.0"
     assert yaml.safe_load(POLICY_YAML)["version"] == __version__
     requirements = scaffold_files("acme", "", "@a/b")["requirements.txt"]
     assert f"copilot-seats=={__version__}" in requirements.splitlines()
@@ -286,7 +286,7 @@ def test_init_import_validate_preview_from_an_empty_directory(
     sim = make_simulator(SMALL_FIXTURE)
     repo = tmp_path / "seats-repo"
     assert _init(repo, "--org", "acme").returncode == 0
-    # requirements.txt is satisfied by the project's virtualenv (copilot-seats 0.1.0 and the pinned SDKs)
+    # requirements.txt is satisfied by the project's virtualenv (copilot-seats 0.2.0 and the pinned SDKs)
     (repo / ".venv").symlink_to(REPO / ".venv")
     installed = subprocess.run(
         [str(repo / ".venv" / "bin" / "python"), "-c",

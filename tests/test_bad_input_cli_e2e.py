@@ -169,9 +169,9 @@ def test_finding_5_symlink_loop_has_one_message_everywhere(tmp_path: Path, simul
 def test_finding_5_oversized_file_reports_its_exact_size(tmp_path: Path) -> None:
     big = tmp_path / "seats.yaml"
     with big.open("wb") as handle:
-        handle.truncate(6_488_921)
+        handle.truncate(34_488_921)
     result = run(None, "validate", str(big))
-    assert result.returncode == 1 and "6,488,921 bytes (the limit is 5,242,880 bytes)" in result.stdout
+    assert result.returncode == 1 and "34,488,921 bytes (the limit is 33,554,432 bytes)" in result.stdout
 
 
 # -- 6. injection into reports ------------------------------------------------------------------

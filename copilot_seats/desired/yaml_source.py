@@ -53,8 +53,9 @@ __all__ = [
     "too_large",
 ]
 
-MAX_SPEC_BYTES = 5 * 1024 * 1024
-"""Largest seats.yaml accepted: 5 MiB, room for 100,000 entries with short metadata."""
+MAX_SPEC_BYTES = 32 * 1024 * 1024
+"""Largest seats.yaml accepted: 32 MiB, room for 100,000 entries with owner, reason, expiry and
+cost center (`copilot-seats import` writes ~7.4 MB for 100,000 seats)."""
 
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 

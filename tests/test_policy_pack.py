@@ -136,20 +136,21 @@ def test_each_policy_reports_its_violation(policy: str, props: dict[str, Any], c
 
 def test_unknown_input_raises_the_sdks_error_so_it_becomes_an_advisory_note() -> None:
     props = props_of(SEATS_INPUTS)
-    props["observed_users"]["alice"]["last_activity_at"] = UNKNOWN_STRING_VALUE
+    observed = props["observed_users"]
+    observed["last_activity_at"][observed["logins"].index("alice")] = UNKNOWN_STRING_VALUE
     with pytest.raises(UnknownValueError) as caught:
         validate("stale-seat", SEATS_TYPE, props)
-    assert caught.value.props == ["observed_users", "alice", "last_activity_at"]
-    assert caught.value.message == ("string value at .observed_users.alice.last_activity_at "
+    assert caught.value.props == ["observed_users", "last_activity_at", "0"]  # alice's place in the column
+    assert caught.value.message == ("string value at .observed_users.last_activity_at.0 "
                                     "can't be known during preview")
 
 
 def test_unknown_bool_keeps_its_type_in_the_note() -> None:
     props = props_of(SEATS_INPUTS)
-    props["observed_users"]["alice"]["via_declared_team"] = UNKNOWN_BOOLEAN_VALUE
+    props["observed_users"]["via_declared_team"] = [UNKNOWN_BOOLEAN_VALUE]
     with pytest.raises(UnknownValueError) as caught:
         validate("double-grant", SEATS_TYPE, props)
-    assert caught.value.message == ("boolean value at .observed_users.alice.via_declared_team "
+    assert caught.value.message == ("boolean value at .observed_users.via_declared_team.0 "
                                     "can't be known during preview")
 
 
@@ -170,7 +171,7 @@ def test_unknowns_a_policy_does_not_read_do_not_stop_it() -> None:
     [message] = validate("expired-grant", SEATS_TYPE, props)
     assert "expired on 2026-10-31" in message and "Owner: platform" in message
     selected = props_of(seats(org=replace(SEATS_INPUTS.org, seat_management_setting="assign_all")))
-    selected["observed_users"]["alice"]["last_activity_at"] = UNKNOWN_STRING_VALUE
+    selected["observed_users"]["last_activity_at"][0] = UNKNOWN_STRING_VALUE  # alice
     [mandatory] = validate("seat-management-setting", SEATS_TYPE, selected)
     assert "'assign_all'" in mandatory
 

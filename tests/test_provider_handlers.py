@@ -141,9 +141,11 @@ def test_moving_the_record_to_another_organization_is_refused(simulator: Running
 def test_remembered_activity_survives_githubs_90_day_reset(simulator: RunningSimulator) -> None:
     olds, _ = checked({}, record(simulator, ALL))
     assert olds["remembered"] == {}  # GitHub's own dates are the newest: nothing to remember yet
-    seen = olds["observed_users"]["alice"]["last_activity_at"]
+    observed = olds["observed_users"]
+    alice = observed["logins"].index("alice")
+    seen = observed["last_activity_at"][alice]
     forgotten = record(simulator, ALL)
-    forgotten["observed_users"]["alice"].pop("last_activity_at")
+    forgotten["observed_users"]["last_activity_at"][alice] = None  # GitHub reports null now
     news, _ = checked(olds, forgotten)
     assert news["remembered"] == {"alice": seen}
     later, _ = checked(news, forgotten)
@@ -175,7 +177,8 @@ def test_diff_names_only_changed_entries_and_planned_writes(simulator: RunningSi
 def test_observations_moving_are_never_a_change(simulator: RunningSimulator) -> None:
     olds, _ = checked({}, record(simulator, ALL))
     moved = record(simulator, ALL)
-    moved["observed_users"]["alice"]["last_activity_at"] = "2026-12-01T00:00:00Z"
+    moved["observed_users"]["last_activity_at"][moved["observed_users"]["logins"].index("alice")] = \
+        "2026-12-01T00:00:00Z"
     moved["org"]["estimated_monthly_cost"] = "1"
     moved["run_id"] = "another-run"
     news, _ = checked(olds, moved)
@@ -315,6 +318,23 @@ def test_the_legacy_roster_is_the_guards_last_applied_record(simulator: RunningS
     news, failures = checked(legacy, record(simulator, ["Alice", "newbie"]))
     assert failures == [] and news["revoking"]["users"] == {"bob": "entry removed from seats.yaml"}
     assert HANDLER.diff(legacy, news)['revoking.users["bob"]'] == "add"
+
+
+def test_observations_travel_as_columns_and_come_back_whole() -> None:
+    from copilot_seats.provider.contract import SeatObservation, observations_from_props, observations_to_props
+
+    seen = {"bob": SeatObservation(created_at="2026-01-01T00:00:00Z"),
+            "alice": SeatObservation("ml", "2025-01-01T00:00:00Z", "2026-11-01T00:00:00Z", "vscode/1", "2026-12-31",
+                                     "leaving", True),
+            "ghost": SeatObservation(standing="missing")}
+    props = observations_to_props(seen)
+    assert props["logins"] == ["alice", "bob", "ghost"] and props["standing"] == {"alice": "leaving",
+                                                                                   "ghost": "missing"}
+    assert props["created_at"] == ["2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z", None]
+    assert observations_from_props(props) == seen
+    broken = {**props, "created_at": ["only-one"]}  # a column of the wrong length reads as absent
+    assert observations_from_props(broken)["bob"].created_at is None
+    assert observations_from_props({"logins": "not a list"}) == {}
 
 
 def test_entries_round_trip_through_props() -> None:

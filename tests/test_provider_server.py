@@ -243,7 +243,8 @@ def test_diff_details_only_the_changed_entries_and_never_replaces(stub: Stub, si
 
     same_record = checked(stub, olds, record(simulator, ALL))
     same_record["run_id"] = "another-run"
-    same_record["observed_users"]["alice"]["last_activity_at"] = "2026-12-01T00:00:00Z"
+    observed = same_record["observed_users"]
+    observed["last_activity_at"][observed["logins"].index("alice")] = "2026-12-01T00:00:00Z"
     same_record["organization"] = "ACME"
     same = diff(same_record)
     assert same.changes == Diff.DIFF_NONE and list(same.diffs) == [] and dict(same.detailedDiff) == {}

@@ -134,8 +134,9 @@ def test_the_activity_the_last_run_observed_is_remembered_too() -> None:
 
     export = {"deployment": {"resources": [{"type": SEATS_TYPE, "inputs": {
         "organization": "bigco",
-        "observed_users": {"old-timer": {"last_activity_at": "2026-09-01T00:00:00Z"}, "new": {"standing": "missing"},
-                           "both": {"last_activity_at": "2026-05-01T00:00:00Z"}},
+        "observed_users": {"logins": ["both", "new", "old-timer"],
+                           "last_activity_at": ["2026-05-01T00:00:00Z", None, "2026-09-01T00:00:00Z"],
+                           "standing": {"new": "missing"}},
         "remembered": {"both": "2026-06-01T00:00:00Z"}}}]}}
     assert {k: v.date().isoformat() for k, v in remembered_activity(export).items()} == {
         "old-timer": "2026-09-01", "both": "2026-06-01"}

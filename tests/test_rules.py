@@ -475,13 +475,13 @@ PER_ORG = {"unmanaged-seat", "seat-budget", "seat-management-setting"}
 
 @pytest.mark.parametrize(("section", "value", "blocked"), [
     (("org", "seat_management_setting"), None, PER_ORG),
-    (("observed_users", "alice", "last_activity_at"), None, PER_USER),
+    (("observed_users", "last_activity_at", 0), None, PER_USER),  # a column: alice is the first login
     (("remembered",), {"alice": UNKNOWN}, PER_USER),
     (("users", "alice", "expires"), None, PER_USER),
-    (("observed_teams", "mobile", "members", "m1", "last_activity_at"), None, PER_TEAM),
+    (("observed_teams", "mobile", "members", "last_activity_at", 0), None, PER_TEAM),  # m1
     (("mode",), None, PER_ORG),
 ])
-def test_an_unknown_input_is_never_read_as_absent(section: tuple[str, ...], value: Any, blocked: set[str]) -> None:
+def test_an_unknown_input_is_never_read_as_absent(section: tuple[Any, ...], value: Any, blocked: set[str]) -> None:
     """An unknown value read as absent would be judged: a null activity as stale, a null
     seat_management_setting as a (mandatory) violation. Every policy whose views read it cannot judge."""
     props = props_of(SEATS_INPUTS)
@@ -489,7 +489,7 @@ def test_an_unknown_input_is_never_read_as_absent(section: tuple[str, ...], valu
     for key in section[:-1]:
         parent = parent[key]
     parent[section[-1]] = UNKNOWN if value is None else value
-    path = ".".join(section) if value is None else f"{'.'.join(section)}.alice"
+    path = ".".join(map(str, section)) if value is None else f"{'.'.join(map(str, section))}.alice"
     for policy, by_type in catalog.RULES.items():
         found = run(by_type[SEATS_TYPE], props, {"maxSeats": 100})
         if policy in blocked:
@@ -507,7 +507,7 @@ def test_an_unknown_input_only_stops_the_views_that_read_it() -> None:
     [blocked] = run(catalog.RULES["seat-management-setting"][SEATS_TYPE], props)
     assert not blocked.determined
     props = props_of(seats(org=replace(SEATS_INPUTS.org, seat_management_setting="assign_all")))
-    props["observed_users"]["alice"]["last_activity_at"] = UNKNOWN
+    props["observed_users"]["last_activity_at"][props["observed_users"]["logins"].index("alice")] = UNKNOWN
     [setting_violation] = run(catalog.RULES["seat-management-setting"][SEATS_TYPE], props)
     assert setting_violation.determined and "'assign_all'" in setting_violation.message
 

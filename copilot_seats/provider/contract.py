@@ -51,6 +51,8 @@ __all__ = [
     "TeamObservation",
     "UserEntry",
     "WriteOp",
+    "observations_from_props",
+    "observations_to_props",
     "observe_seat",
     "schema",
 ]
@@ -203,6 +205,47 @@ class SeatObservation:
 
 OBSERVED_FIELDS: Final = tuple(f.name for f in fields(SeatObservation))
 
+_DENSE: Final = ("created_at", "last_activity_at", "last_activity_editor")
+"""Observation fields nearly every listed seat has: one list each, parallel to ``logins``."""
+_SPARSE: Final = ("assigning_team", "pending_cancellation_date", "standing")
+"""Fields most seats leave at their default: login -> value, only where set."""
+
+
+def observations_to_props(seen: Mapping[str, SeatObservation]) -> dict[str, Any]:
+    """Many observations as columns: the engine then holds a few long lists instead of a map per
+    login (at 100,000 seats, per-login maps were most of the CLI's memory)."""
+    logins = sorted(seen)
+    out: dict[str, Any] = {"logins": logins}
+    for name in _DENSE:
+        out[name] = [getattr(seen[k], name) for k in logins]
+    for name in _SPARSE:
+        default = "seated" if name == "standing" else None
+        out[name] = {k: getattr(seen[k], name) for k in logins if getattr(seen[k], name) != default}
+    out["via_declared_team"] = [k for k in logins if seen[k].via_declared_team]
+    return out
+
+
+def observations_from_props(props: Any) -> dict[str, SeatObservation]:
+    """The inverse of :func:`observations_to_props` (a malformed column reads as absent)."""
+    if not isinstance(props, Mapping) or not isinstance(props.get("logins"), list):
+        return {}
+    logins = [str(k) for k in props["logins"]]
+
+    def dense(name: str) -> list[Any]:
+        column = props.get(name)
+        return list(column) if isinstance(column, list) and len(column) == len(logins) else [None] * len(logins)
+
+    def sparse(name: str) -> Mapping[str, Any]:
+        column = props.get(name)
+        return column if isinstance(column, Mapping) else {}
+
+    created, activity, editor = dense("created_at"), dense("last_activity_at"), dense("last_activity_editor")
+    team, pending, standing = sparse("assigning_team"), sparse("pending_cancellation_date"), sparse("standing")
+    via = {str(k) for k in props.get("via_declared_team") or ()}
+    return {k: SeatObservation(_str(team.get(k)), _str(created[i]), _str(activity[i]), _str(editor[i]),
+                               _str(pending.get(k)), _str(standing.get(k)) or "seated", k in via)
+            for i, k in enumerate(logins)}
+
 
 def observe_seat(seat: LiveSeat | None, standing: str = "seated",
                  via_declared_team: bool = False) -> SeatObservation | None:
@@ -223,13 +266,11 @@ class TeamObservation:
 
     def to_props(self) -> dict[str, Any]:
         return _clean({"standing": self.standing,
-                       "members": {k: v.to_props() for k, v in sorted(self.members.items())}})
+                       "members": observations_to_props(self.members) if self.members else None})
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> TeamObservation:
-        members = props.get("members") or {}
-        return cls(_str(props.get("standing")),
-                   {str(k): SeatObservation.from_props(v) for k, v in members.items() if isinstance(v, Mapping)})
+        return cls(_str(props.get("standing")), observations_from_props(props.get("members")))
 
 
 @dataclass(frozen=True)
@@ -358,7 +399,7 @@ class SeatsInputs:
             "declared_count": self.declared_count,
             "users": {k: _without_name(v.to_props(), "login", k) for k, v in sorted(self.users.items())},
             "teams": {k: _without_name(v.to_props(), "team", k) for k, v in sorted(self.teams.items())},
-            "observed_users": {k: v.to_props() for k, v in sorted(self.observed_users.items())},
+            "observed_users": observations_to_props(self.observed_users),
             "observed_teams": {k: v.to_props() for k, v in sorted(self.observed_teams.items())},
             "live": self.live.to_props(), "org": self.org.to_props(),
             "grants": self._grants(),
@@ -386,7 +427,7 @@ class SeatsInputs:
                    if isinstance(v, Mapping)},
             teams={str(k): TeamEntry.from_props({"team": k, **v}) for k, v in entries("teams").items()
                    if isinstance(v, Mapping)},
-            observed_users={str(k): SeatObservation.from_props(v) for k, v in entries("observed_users").items()},
+            observed_users=observations_from_props(props.get("observed_users")),
             observed_teams={str(k): TeamObservation.from_props(v) for k, v in entries("observed_teams").items()},
             live=LiveView.from_props(entries("live")), org=OrgObservation.from_props(entries("org")),
             grant_users=_repairs_from_props(grants.get("users"), grants.get("kinds")),
@@ -423,7 +464,8 @@ SEATS: Final = ResourceType(
         "declared_count": ("number", "Seats the record accounts for (the next run's guard base)."),
         "users": ("object", "Declared users by casefolded login: login, owner, reason, expires, cost_center, ..."),
         "teams": ("object", "Declared teams by casefolded slug: team, owner, reason, expires, ..."),
-        "observed_users": ("object", "The listing's view of each declared user (never part of a diff)."),
+        "observed_users": ("object", "The listing's view of the declared users, as columns: logins, created_at, "
+                                     "last_activity_at, ... (never part of a diff)."),
         "observed_teams": ("object", "The listing's view of each declared team and its members."),
         "live": ("object", "Active seats outside the declared users: unmanaged_direct, team_seats."),
         "org": ("object", "Org-level observations: seat management setting, unmanaged seats, cost, ..."),

@@ -21,6 +21,7 @@ from copilot_seats.desired.spec import normalize_login
 from copilot_seats.errors import ConfigError, ResponseError
 from copilot_seats.github.live import parse_datetime
 from copilot_seats.policies.config import SEATS_TYPE
+from copilot_seats.provider.contract import observations_from_props
 
 __all__ = ["StackMemoryError", "read_remembered_activity", "remembered_activity"]
 
@@ -39,9 +40,8 @@ def remembered_activity(export: Mapping[str, Any]) -> dict[str, datetime]:
         if not isinstance(resource, Mapping) or resource.get("type") != SEATS_TYPE:
             continue
         inputs = resource.get("inputs") or {}
-        observed = inputs.get("observed_users") or {}
-        seen = {k: v.get("last_activity_at") for k, v in observed.items() if isinstance(v, Mapping)} \
-            if isinstance(observed, Mapping) else {}
+        observed = observations_from_props(inputs.get("observed_users"))
+        seen = {k: v.last_activity_at for k, v in observed.items()}
         remembered = inputs.get("remembered") or {}
         for source in (seen, remembered if isinstance(remembered, Mapping) else {}):
             for login, value in source.items():

@@ -68,8 +68,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_SPEC_ENTRIES = 100_000
-"""Most users plus teams accepted in one file (GitHub organizations are far smaller)."""
+MAX_SPEC_ENTRIES = 200_000
+"""Most users plus teams accepted in one file: an organization of 100,000 seats, with room to grow."""
 
 
 @dataclass(frozen=True)

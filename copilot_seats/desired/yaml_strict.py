@@ -50,8 +50,9 @@ __all__ = [
 MAX_NESTING_DEPTH = 32
 """Deepest nesting accepted; seats.yaml needs 4 levels. Bounds recursion in PyYAML."""
 
-MAX_NODES = 1_000_000
-"""Most YAML values (scalars, mappings, lists) accepted in one file; bounds memory (~300 MB)."""
+MAX_NODES = 2_000_000
+"""Most YAML values (scalars, mappings, lists) accepted in one file; bounds memory (~600 MB).
+200,000 entries with an owner and a reason are about 1,000,000 values."""
 
 Position = tuple[int, int]
 """A 1-based (line, column) in the file."""

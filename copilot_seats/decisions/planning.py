@@ -10,7 +10,9 @@ execute. The decisions that must agree between the program, the providers and th
   (:func:`plan_revocations`, :func:`authoritative_revocations`, :func:`destroy_revocations`);
 * **the guard** — refuse a run that would revoke more than
   ``max(maxRemovalCount, ceil(maxRemovalFraction x applied declared count))`` seats, or that
-  changes the managed organization, unless the operator allowed it (:func:`guard_verdict`).
+  changes the managed organization, unless the operator allowed it (:func:`guard_verdict`), or
+  seats.yaml's ``settings.removal_approval`` approves exactly the seats this run revokes
+  (reviewed in the pull request; never for a destroy).
 
 Every count here is of *seats*: a team's revocation counts every active seat GitHub lists
 through it at the time of the revoking run, except those of users that seats.yaml declares
@@ -27,6 +29,7 @@ from typing import Any
 
 from copilot_seats.decisions.run_settings import RunSettings
 from copilot_seats.decisions.seat_state import Held, active, held
+from copilot_seats.desired.spec import MAX_APPROVAL_DAYS
 from copilot_seats.github.live import LiveSeat, LiveSnapshot
 
 __all__ = [
@@ -237,6 +240,11 @@ def guard_verdict(plan: RevocationPlan, previous: Roster | None, current: Roster
             "as they are."))
     if revoking <= limit or settings.allow_mass_removal:
         return GuardVerdict(True, revoking, limit, f"revoking {_seats(revoking)} (limit {limit})")
+    approved = settings.approved_removal
+    if approved and revoking == approved and action == "run":
+        return GuardVerdict(True, revoking, approved,
+                            f"revoking {_seats(revoking)}, approved by seats.yaml's settings.removal_approval "
+                            f"(the guard's limit is {limit})")
     parts = []
     if plan.users:
         sample = ", ".join(sorted(plan.users)[:10])
@@ -249,9 +257,14 @@ def guard_verdict(plan: RevocationPlan, previous: Roster | None, current: Roster
         f"maxRemovalCount {settings.max_removal_count} and maxRemovalFraction "
         f"{settings.max_removal_fraction:g} of the {base} seats declared at the last applied run)"
         + (f"; {'; '.join(parts)}" if parts else "")
-        + ". If this is intended, allow it for this run: set COPILOT_SEATS_ALLOW_MASS_REMOVAL=1 "
-        "(or `pulumi config set copilot-seats:allowMassRemoval true`); to stop managing seats "
-        "without revoking them, set copilot-seats:onDelete to forget."))
+        + (f". seats.yaml's settings.removal_approval approves exactly {_seats(approved)}, not {revoking}: "
+           "it does not apply" if approved and action == "run" else "")
+        + (". If this is intended, approve exactly this removal in the pull request: in seats.yaml, "
+           f"settings.removal_approval with seats: {revoking}, expires (at most {MAX_APPROVAL_DAYS} days "
+           "ahead) and reason (docs/gitops.md, \"Approving a large removal\"); or allow it for one run "
+           if action == "run" else ". If this is intended, allow it for this run: ")
+        + "set COPILOT_SEATS_ALLOW_MASS_REMOVAL=1 (or `pulumi config set copilot-seats:allowMassRemoval true`); "
+        "to stop managing seats without revoking them, set copilot-seats:onDelete to forget."))
 
 
 # --- deny by default ----------------------------------------------------------------------------

@@ -77,7 +77,12 @@ class OnDelete(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Validated settings of one run. Every field is set (defaults from :mod:`copilot_seats.defaults`)."""
+    """Validated settings of one run. Every field is set (defaults from :mod:`copilot_seats.defaults`).
+
+    ``approved_removal`` is the one setting that does not come from the stack: the seats of
+    seats.yaml's ``settings.removal_approval`` when it is in force today, else 0 (set by the
+    program's model, :func:`copilot_seats.stack.model.build_stack`).
+    """
 
     stale_days: int = defaults.STALE_AFTER_DAYS
     grace_days: int = defaults.GRACE_DAYS
@@ -86,6 +91,7 @@ class RunSettings:
     allow_mass_removal: bool = False
     allow_organization_change: bool = False
     on_delete: OnDelete = OnDelete.REVOKE
+    approved_removal: int = 0
 
 
 Getter = Callable[[str], "str | None"]

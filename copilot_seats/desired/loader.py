@@ -29,14 +29,16 @@ import logging
 import os
 import stat
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from copilot_seats.desired.schema_check import schema_problems
 from copilot_seats.desired.spec import (
+    MAX_APPROVAL_DAYS,
     Mode,
     Plan,
+    RemovalApproval,
     SeatSpec,
     Settings,
     StaleExemption,
@@ -232,6 +234,9 @@ class _Semantics:
             for name, grant in grants.items():
                 if isinstance(grant, MarkedDict):
                     self._grant((section, name), name, grant)
+        settings = root.get("settings")
+        if isinstance(settings, MarkedDict) and isinstance(settings.get("removal_approval"), MarkedDict):
+            self._approval(("settings", "removal_approval"), settings["removal_approval"])
         if entries == 0 and not root.get("users") and not root.get("teams"):
             self.warnings.append(
                 self._problem((), "no users and no teams are declared: nobody would hold a seat")
@@ -291,6 +296,24 @@ class _Semantics:
                     )
                 )
 
+    def _approval(self, at: tuple[str, ...], approval: MarkedDict) -> None:
+        """An approval is for one change: it expires within :data:`MAX_APPROVAL_DAYS`; once
+        expired it is ignored (a warning says to remove it)."""
+        expires = self._date((*at, "expires"), approval.get("expires"))
+        if expires is None:
+            return
+        if expires < self.today:
+            self.warnings.append(self._problem(
+                (*at, "expires"),
+                f"removal_approval expired on {expires.isoformat()} (today is {self.today.isoformat()}): "
+                "the guard ignores it; remove it"))
+        elif expires > self.today + timedelta(days=MAX_APPROVAL_DAYS):
+            self.errors.append(self._problem(
+                (*at, "expires"),
+                f"removal_approval.expires {expires.isoformat()} is more than {MAX_APPROVAL_DAYS} days after "
+                f"today ({self.today.isoformat()}): an approval is for one change; give the date it is "
+                "applied by"))
+
     def _date(self, path: tuple[str, ...], value: Any) -> date | None:
         """Parse a date field the schema accepted as ``YYYY-MM-DD``; report impossible dates."""
         if not isinstance(value, str) or len(value) != 10 or not value[:4].isdigit():
@@ -306,6 +329,14 @@ class _Semantics:
         return parsed
 
 
+def _removal_approval(raw_settings: Any, dates: dict[tuple[str, ...], date]) -> RemovalApproval | None:
+    raw = raw_settings.get("removal_approval")
+    if not isinstance(raw, MarkedDict):
+        return None
+    return RemovalApproval(seats=int(raw["seats"]), expires=dates[("settings", "removal_approval", "expires")],
+                           reason=str(raw["reason"]), line=raw.position[0])
+
+
 def _build(data: MarkedDict, file: str, dates: dict[tuple[str, ...], date]) -> SeatSpec:
     """Turn a document that passed every check into a :class:`SeatSpec`."""
     raw_settings = data.get("settings") or {}
@@ -315,6 +346,7 @@ def _build(data: MarkedDict, file: str, dates: dict[tuple[str, ...], date]) -> S
         plan=Plan(raw_settings.get("plan", Plan.BUSINESS.value)),
         seat_price_usd=None if price is None else Decimal(str(price)),
         enterprise=raw_settings.get("enterprise"),
+        removal_approval=_removal_approval(raw_settings, dates),
     )
 
     def grant_fields(section: str, name: str, section_data: MarkedDict) -> dict[str, Any]:

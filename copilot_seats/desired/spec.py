@@ -16,9 +16,11 @@ from decimal import Decimal
 
 __all__ = [
     "LOGIN_PATTERN",
+    "MAX_APPROVAL_DAYS",
     "Grant",
     "Mode",
     "Plan",
+    "RemovalApproval",
     "SeatSpec",
     "Settings",
     "StaleExemption",
@@ -127,6 +129,28 @@ class TeamGrant(Grant):
 
 
 @dataclass(frozen=True)
+class RemovalApproval:
+    """``settings.removal_approval``: one large removal, approved in the pull request itself.
+
+    The guard lets a run past its limit only when the run revokes exactly ``seats`` seats, on or
+    before ``expires`` (the loader refuses more than :data:`MAX_APPROVAL_DAYS` ahead), so an
+    approval left in the file cannot wave through a different removal later.
+    """
+
+    seats: int
+    expires: date
+    reason: str
+    line: int = 0
+
+    def in_force(self, today: date) -> bool:
+        return today <= self.expires
+
+
+MAX_APPROVAL_DAYS = 31
+"""How far ahead ``removal_approval.expires`` may be: an approval is for one change."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Optional organization-wide settings of seats.yaml.
 
@@ -135,12 +159,14 @@ class Settings:
     :param seat_price_usd: monthly price per seat; ``None`` means the plan's list price
         (:data:`copilot_seats.defaults.SEAT_PRICE_USD`).
     :param enterprise: enterprise slug, when seats are also billed through an enterprise.
+    :param removal_approval: see :class:`RemovalApproval` (``None``: none).
     """
 
     mode: Mode = Mode.ADDITIVE
     plan: Plan = Plan.BUSINESS
     seat_price_usd: Decimal | None = None
     enterprise: str | None = None
+    removal_approval: RemovalApproval | None = None
 
 
 @dataclass(frozen=True)

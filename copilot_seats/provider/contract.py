@@ -142,21 +142,25 @@ class Guard:
     allow_mass_removal: bool = False
     allow_organization_change: bool = False
     on_delete: OnDelete = OnDelete.REVOKE
+    approved_removal: int = 0
 
     @classmethod
     def of(cls, settings: RunSettings) -> Guard:
         return cls(settings.max_removal_count, settings.max_removal_fraction, settings.allow_mass_removal,
-                   settings.allow_organization_change, settings.on_delete)
+                   settings.allow_organization_change, settings.on_delete, settings.approved_removal)
 
     def settings(self) -> RunSettings:
         return RunSettings(max_removal_count=self.max_removal_count, max_removal_fraction=self.max_removal_fraction,
                            allow_mass_removal=self.allow_mass_removal,
-                           allow_organization_change=self.allow_organization_change, on_delete=self.on_delete)
+                           allow_organization_change=self.allow_organization_change, on_delete=self.on_delete,
+                           approved_removal=self.approved_removal)
 
     def to_props(self) -> dict[str, Any]:
-        return {"max_removal_count": self.max_removal_count, "max_removal_fraction": self.max_removal_fraction,
-                "allow_mass_removal": self.allow_mass_removal,
-                "allow_organization_change": self.allow_organization_change, "on_delete": self.on_delete.value}
+        props: dict[str, Any] = {
+            "max_removal_count": self.max_removal_count, "max_removal_fraction": self.max_removal_fraction,
+            "allow_mass_removal": self.allow_mass_removal, "allow_organization_change": self.allow_organization_change,
+            "on_delete": self.on_delete.value}
+        return props | ({"approved_removal": self.approved_removal} if self.approved_removal else {})
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> Guard:
@@ -165,7 +169,8 @@ class Guard:
         except ValueError:
             on_delete = OnDelete.REVOKE
         return cls(int(props.get("max_removal_count") or 0), float(props.get("max_removal_fraction") or 0.0),
-                   bool(props.get("allow_mass_removal")), bool(props.get("allow_organization_change")), on_delete)
+                   bool(props.get("allow_mass_removal")), bool(props.get("allow_organization_change")), on_delete,
+                   int(props.get("approved_removal") or 0))
 
 
 # --- observed ---------------------------------------------------------------------------------
@@ -460,7 +465,7 @@ SEATS: Final = ResourceType(
         "organization": ("string", "GitHub organization login (case-insensitive)."),
         "mode": ("string", "additive | authoritative (seats.yaml settings.mode)."),
         "guard": ("object", "Guard settings: max_removal_count, max_removal_fraction, allow_mass_removal, "
-                            "allow_organization_change, on_delete."),
+                            "allow_organization_change, on_delete, approved_removal (seats.yaml's removal_approval)."),
         "declared_count": ("number", "Seats the record accounts for (the next run's guard base)."),
         "users": ("object", "Declared users by casefolded login: login, owner, reason, expires, cost_center, ..."),
         "teams": ("object", "Declared teams by casefolded slug: team, owner, reason, expires, ..."),

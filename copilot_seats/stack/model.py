@@ -12,7 +12,7 @@ case-only edit of seats.yaml is a spelling change of one entry, never a new seat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from copilot_seats.provider.contract import (
     observe_seat,
 )
 
-__all__ = ["RunOptions", "StackModel", "build_stack", "org_observation", "team_entry", "user_entry"]
+__all__ = ["RunOptions", "StackModel", "build_stack", "org_observation", "team_entry", "user_entry", "with_approval"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,13 @@ def team_entry(grant: Any) -> TeamEntry:
     return TeamEntry(team=grant.slug, **_metadata(grant))
 
 
+def with_approval(settings: RunSettings, spec: SeatSpec, now: datetime) -> RunSettings:
+    """``settings`` with the guard's ``approved_removal`` from seats.yaml's ``removal_approval``
+    (0 once it has expired: the loader warns, the guard ignores it)."""
+    approval = spec.settings.removal_approval
+    return replace(settings, approved_removal=approval.seats if approval and approval.in_force(now.date()) else 0)
+
+
 def org_observation(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, settings: RunSettings) -> OrgObservation:
     """The org-level facts the pack's org rules judge."""
     cmp = compare(spec, snapshot, now, settings.stale_days, settings.grace_days)
@@ -97,7 +104,7 @@ def org_observation(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, setti
 
 def build_stack(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, options: RunOptions) -> StackModel:
     """Translate the spec and the live snapshot into the Seats resource's inputs and stack outputs."""
-    settings = options.settings
+    settings = with_approval(options.settings, spec, now)
     declared_teams = spec.team_keys
     cmp = compare(spec, snapshot, now, settings.stale_days, settings.grace_days)
     standings = {row.key: row.standing for row in cmp.rows}

@@ -110,8 +110,10 @@ def test_10000_seat_bootstrap_lists_the_real_changes_and_counts_the_recorded_sea
     assert len(text) <= MAX_COMMENT_CHARS
     plan = _plan_part(text)
     assert plan.startswith("### Plan: 12 granted")
-    assert all(f"| + grant | `{name}` | eng | development |" in plan for name in new)
-    assert "10000 seat(s) already held on GitHub are recorded in the stack (no change on GitHub)" in plan
+    assert "**Granted (12)** by owner and reason" in plan
+    assert "- owner **eng**, reason: development (12): " + ", ".join(f"`{name}`" for name in new) in plan
+    assert "**Adopted (10000)**: already held on GitHub; the stack records them and nothing is written" in plan
+    assert "10000 adopted (no write)" in text
 
 
 def test_tens_of_thousands_of_grants_keep_every_count_and_the_limit(
@@ -134,7 +136,7 @@ def test_small_pr_shows_a_table_with_owner_reason_and_last_activity(
     doc = preview_document(base, parse_spec(text_pr), snapshot, NOW)
     text = _comment(doc, snapshot)
     assert "### Plan: 1 granted, 1 revoked, 1 changed" in text
-    assert "| + grant | `frank` | api-team | API rewrite (JIRA-1234) |" in text
+    assert "- owner **api-team**, reason: API rewrite (JIRA-1234) (1): `frank`" in text
     revoked = snapshot.seats[login(0)]
     activity = revoked.last_activity_at.date().isoformat() if revoked.last_activity_at else "none reported"
     assert f"| - revoke | `{login(0)}` | eng | development | last activity {activity}; entry removed" in text

@@ -28,6 +28,7 @@ from typing import Any
 
 from copilot_seats.decisions.planning import (
     Approval,
+    GuardVerdict,
     Repair,
     RevocationPlan,
     Roster,
@@ -53,7 +54,7 @@ from copilot_seats.provider.contract import (
 )
 from copilot_seats.provider.handler import Context, DetailedDiff, Handler, ProviderError, key, raise_failures
 
-__all__ = ["SeatsHandler", "previous_roster", "record_roster"]
+__all__ = ["SeatsHandler", "checked_inputs", "previous_roster", "record_roster"]
 
 _MAX_ROUNDS = 3
 _REMOVED = "entry removed from seats.yaml"
@@ -79,7 +80,7 @@ def previous_roster(props: Mapping[str, Any] | None) -> Roster | None:
     return record_roster(SeatsInputs.from_props(props))
 
 
-def _plan(previous: Roster | None, inputs: SeatsInputs) -> tuple[RevocationPlan, Revoking, Any]:
+def _plan(previous: Roster | None, inputs: SeatsInputs) -> tuple[RevocationPlan, Revoking, GuardVerdict]:
     current = record_roster(inputs)
     forget = inputs.guard.on_delete is OnDelete.FORGET
     plan = plan_revocations(None if forget else previous, current, inputs.live, inputs.mode == "authoritative")
@@ -138,6 +139,24 @@ def _entry_diff(section: str, olds: Mapping[str, UserEntry | TeamEntry],
     return out
 
 
+def checked_inputs(olds: Mapping[str, Any] | None, inputs: SeatsInputs) -> tuple[SeatsInputs, GuardVerdict]:
+    """What ``check`` makes of a run's inputs given the last applied ones (``olds``: the state's
+    inputs, ``None``/``{}`` for a new stack): the planned revocations, grants and memory, and the
+    guard's verdict. Pure, so ``copilot-seats pr-comment`` derives the very plan the preview runs."""
+    previous = previous_roster(olds)
+    old = SeatsInputs.from_props(olds) if olds and not legacy.is_legacy_roster(olds) else None
+    _, revoking, verdict = _plan(previous, inputs)
+    # a team-only seat is granted directly once, then remembered (GitHub may keep listing it
+    # through the team): the repair is not repeated while the login stays declared
+    before = (old.granted_directly if old is not None else frozenset()) & frozenset(inputs.users)
+    grants = {k: r for k, r in inputs.grant_users.items() if not (r.kind == "grant-direct" and k in before)}
+    directly = before | {k for k, r in grants.items() if r.kind == "grant-direct"}
+    checked = replace(inputs, revoking=revoking, remembered=_remembered(old, inputs), grant_users=grants,
+                      grant_teams={**_new_teams(previous, inputs), **inputs.grant_teams},
+                      granted_directly=frozenset(directly))
+    return checked, verdict
+
+
 def _outputs(inputs: SeatsInputs, last_run: dict[str, Any]) -> dict[str, Any]:
     return {"organization": inputs.organization, "managed_users": sorted(inputs.users),
             "managed_teams": sorted(inputs.teams), "declared_count": inputs.declared_count, "last_run": last_run}
@@ -149,18 +168,7 @@ class SeatsHandler(Handler):
     tokens = (SEATS.token,)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        inputs = SeatsInputs.from_props(news)
-        previous = previous_roster(olds)
-        old = SeatsInputs.from_props(olds) if olds and not legacy.is_legacy_roster(olds) else None
-        _, revoking, verdict = _plan(previous, inputs)
-        # a team-only seat is granted directly once, then remembered (GitHub may keep listing it
-        # through the team): the repair is not repeated while the login stays declared
-        before = (old.granted_directly if old is not None else frozenset()) & frozenset(inputs.users)
-        grants = {k: r for k, r in inputs.grant_users.items() if not (r.kind == "grant-direct" and k in before)}
-        directly = before | {k for k, r in grants.items() if r.kind == "grant-direct"}
-        checked = replace(inputs, revoking=revoking, remembered=_remembered(old, inputs), grant_users=grants,
-                          grant_teams={**_new_teams(previous, inputs), **inputs.grant_teams},
-                          granted_directly=frozenset(directly))
+        checked, verdict = checked_inputs(olds, SeatsInputs.from_props(news))
         return checked.to_props(), ([] if verdict.ok else [("", verdict.message)])
 
     def diff(self, old_inputs: dict[str, Any], news: dict[str, Any]) -> DetailedDiff:

@@ -13,10 +13,11 @@ import json
 import os
 import shutil
 import subprocess
+from typing import Any
 
 from copilot_seats.decisions.run_settings import CONFIG_NAMESPACE, SettingsError
 
-__all__ = ["read_project_config"]
+__all__ = ["project_config", "read_project_config"]
 
 
 def read_project_config(stack: str | None, cwd: str | None = None) -> dict[str, str]:
@@ -40,6 +41,12 @@ def read_project_config(stack: str | None, cwd: str | None = None) -> dict[str, 
         doc = json.loads(proc.stdout or "{}")
     except json.JSONDecodeError:
         raise SettingsError(f"the Pulumi CLI printed no JSON config for stack {stack!r}; nothing was revoked") from None
+    return project_config(doc)
+
+
+def project_config(doc: Any) -> dict[str, str]:
+    """``copilot-seats:*`` keys of a ``pulumi config --json`` document -> raw string values
+    (secret values are skipped: the settings are never secret)."""
     prefix = f"{CONFIG_NAMESPACE}:"
     out: dict[str, str] = {}
     for key, entry in doc.items() if isinstance(doc, dict) else ():

@@ -1,19 +1,21 @@
 """The pull-request comment of a seats preview: the plan first, always within GitHub's limit.
 
-Reviewers approve *changes*, so the comment leads with them: every seat granted, revoked or
-changed, by login, with owner and reason. Then the cost change (this billing cycle and the
-next: GitHub bills a revoked seat until the cycle ends), then the policy violations summarised
-by policy, then the details inside collapsed ``<details>``.
+Reviewers approve *changes*, so the comment leads with them: grants grouped by owner and
+reason, revocations with their last activity, changes; then the cost change (this billing
+cycle and the next: GitHub bills a revoked seat until the cycle ends), then the policy
+violations summarised by policy, then the details inside collapsed ``<details>``. Above all of
+it, when they apply: a large removal approved in seats.yaml (``settings.removal_approval``),
+and the guard's refusal with its count, its limit, where the limit comes from and how to
+approve the removal in the pull request.
 
 Size: GitHub rejects comments over 65,536 characters. :data:`MAX_COMMENT_CHARS` leaves room for
-the marker the sticky-comment action adds. The plan is never dropped: when a table of every
-change does not fit, the changes are grouped by owner and reason with their logins inline;
-only if even that does not fit (tens of thousands of changes) are the logins cut, with the
-counts kept and a pointer to the artifact. Seats that a first ``up`` only records in state
-(held already, nothing changes on GitHub) come after the real changes. Details fill whatever
-room is left. Text from seats.yaml and GitHub (owner, reason, logins, team slugs, messages)
-goes through :mod:`copilot_seats.escape` (:func:`md`): no link, autolink, mention, image, HTML
-or invisible/bidi control character comes from it (tests/test_markdown_inert.py).
+the marker the sticky-comment action adds. The plan is never dropped and its logins are cut
+only past :data:`PLAN_CHARS` (tens of thousands of changes), in proportion per group, with the
+counts kept and a pointer to the artifact. Entries adopted as they are (GitHub already holds
+the seat: nothing is written) come after the real changes. Details fill whatever room is
+left. Text from seats.yaml and GitHub (owner, reason, logins, team slugs, messages) goes
+through :mod:`copilot_seats.escape` (:func:`md`): no link, autolink, mention, image, HTML or
+invisible/bidi control character comes from it (tests/test_markdown_inert.py).
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from copilot_seats.decisions.planning import GuardVerdict, removal_limit
+from copilot_seats.decisions.run_settings import RunSettings
+from copilot_seats.desired.spec import MAX_APPROVAL_DAYS, RemovalApproval
 from copilot_seats.escape import md_code, md_text
 from copilot_seats.policies.rules import ACTIVITY_HINT
 from copilot_seats.reports.pr_plan import Change, Finding, PreviewPlan
 
-__all__ = ["MAX_COMMENT_CHARS", "CommentInput", "SeatFacts", "md", "render_comment"]
+__all__ = ["MAX_COMMENT_CHARS", "PLAN_CHARS", "CommentInput", "GuardFacts", "SeatFacts", "md", "render_comment"]
 
 MAX_COMMENT_CHARS = 65_536 - 1_536
 """Upper bound of :func:`render_comment`'s length (GitHub's comment limit minus a margin)."""
@@ -65,6 +70,25 @@ class SeatFacts:
 
 
 @dataclass(frozen=True)
+class GuardFacts:
+    """The guard's view of the plan, for the reviewer.
+
+    :param verdict: the verdict on the derived plan (``None``: the plan is the preview's own).
+    :param settings: the thresholds it applied; ``source`` says where they came from.
+    :param base: seats declared at the last applied run (the fraction's base).
+    :param approval: seats.yaml's ``settings.removal_approval``, if any.
+    :param approval_in_force: it has not expired.
+    """
+
+    verdict: GuardVerdict | None
+    settings: RunSettings = field(default_factory=RunSettings)
+    source: str = "defaults"
+    base: int = 0
+    approval: RemovalApproval | None = None
+    approval_in_force: bool = False
+
+
+@dataclass(frozen=True)
 class CommentInput:
     """Everything the comment shows.
 
@@ -83,6 +107,62 @@ class CommentInput:
     price: Decimal = Decimal("19")
     details_url: str = ""
     notes: Sequence[str] = ()
+    guard: GuardFacts | None = None
+
+
+def _refused(data: CommentInput) -> bool:
+    return data.guard is not None and data.guard.verdict is not None and not data.guard.verdict.ok
+
+
+def _approval_banner(data: CommentInput) -> list[str]:
+    """seats.yaml approves a large removal: shown first, whatever else the comment says."""
+    guard = data.guard
+    if guard is None or guard.approval is None:
+        return []
+    approval, verdict = guard.approval, guard.verdict
+    head = (f"> [!WARNING]\n> **This seats.yaml approves a large removal**: `settings.removal_approval` lets the "
+            f"guard pass a run that revokes exactly **{approval.seats}** seat(s), until {approval.expires.isoformat()} "
+            f"(line {approval.line}). Reason: {md(approval.reason, _MESSAGE)}")
+    if not guard.approval_in_force:
+        state = "It has expired: the guard ignores it. Remove it."
+    elif verdict is None:
+        state = "Whether it applies is not known here (no plan of the comment's own; see the preview)."
+    elif verdict.revoking == approval.seats and verdict.ok and verdict.revoking > _limit(guard):
+        state = (f"**It applies**: this change revokes {verdict.revoking} seat(s), past the guard's limit of "
+                 f"{_limit(guard)}. Merging applies it; remove the approval in the next change.")
+    elif verdict.revoking <= _limit(guard):
+        state = (f"It is not needed: this change revokes {verdict.revoking} seat(s), within the guard's limit of "
+                 f"{_limit(guard)}. Remove it, so it cannot approve a later change.")
+    else:
+        state = (f"**It does not apply**: this change revokes {verdict.revoking} seat(s), not {approval.seats}.")
+    return [head, f"> {state}", ""]
+
+
+def _limit(guard: GuardFacts) -> int:
+    s = guard.settings
+    return removal_limit(guard.base, s.max_removal_count, s.max_removal_fraction)
+
+
+def _refusal(data: CommentInput) -> list[str]:
+    """What the guard refused, how its limit is made, and how to approve it in this PR."""
+    guard = data.guard
+    if guard is None or guard.verdict is None or guard.verdict.ok:
+        return []
+    verdict, s = guard.verdict, guard.settings
+    if verdict.revoking <= _limit(guard):  # not a count: the organization changed
+        return ["> [!CAUTION]", f"> **The guard refuses this change**: {md(verdict.message, 1_000)}", ""]
+    expires = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
+    return ["> [!CAUTION]",
+            f"> **The guard refuses this change**: it revokes **{verdict.revoking}** seat(s); the limit is "
+            f"**{_limit(guard)}**, the larger of maxRemovalCount {s.max_removal_count} and maxRemovalFraction "
+            f"{s.max_removal_fraction:g} of the {guard.base} seats declared at the last applied run "
+            f"(thresholds: {md(guard.source)}). Nothing is applied while it refuses; the plan it refused is below.",
+            "",
+            "To approve exactly this removal in this pull request, add to seats.yaml (reviewed like any other "
+            "line; this comment then shows it at the top):",
+            "", "```yaml", "settings:", "  removal_approval:", f"    seats: {verdict.revoking}",
+            f"    expires: {expires}   # at most {MAX_APPROVAL_DAYS} days ahead", "    reason: \"...\"", "```",
+            "", "Or split the removal into changes within the limit.", ""]
 
 
 def _money(value: Decimal) -> str:
@@ -94,24 +174,32 @@ def _signed(count: int) -> str:
 
 
 def _already_held(change: Change, live: Mapping[str, SeatFacts] | None) -> bool:
-    """A grant of a seat GitHub already lists (a first ``up`` only records it in state)."""
-    if change.action != "grant" or change.kind != "user":
+    """An entry new to the stack whose seat GitHub already lists: adopted (a first ``up`` only
+    records it; nothing is written). A team is adopted when GitHub lists seats through it."""
+    if change.action != "grant":
         return False
-    if live is None:
+    if change.kind == "team" or live is None:
         return change.held
     facts = live.get(change.name.casefold())
     return facts is not None and facts.held and not facts.pending
 
 
+def _activity(change: Change, live: Mapping[str, SeatFacts] | None) -> str:
+    """A revoked user's last activity, as the live listing shows it ("" when not known)."""
+    if change.action != "revoke" or change.kind != "user" or live is None:
+        return ""
+    facts = live.get(change.name.casefold())
+    if facts is None or not facts.held:
+        return "no live seat (nothing to revoke)"
+    if facts.pending:
+        return "already pending cancellation"
+    return f"last activity {facts.last_activity.date().isoformat() if facts.last_activity else 'none reported'}"
+
+
 def _note(change: Change, live: Mapping[str, SeatFacts] | None) -> str:
-    if change.action == "revoke" and change.kind == "user" and live is not None:
-        facts = live.get(change.name.casefold())
-        if facts is None or not facts.held:
-            return "no live seat (nothing to revoke)"
-        if facts.pending:
-            return "already pending cancellation"
-        active = facts.last_activity.date().isoformat() if facts.last_activity else "none reported"
-        return f"last activity {active}; {change.detail}" if change.detail else f"last activity {active}"
+    activity = _activity(change, live)
+    if activity:
+        return f"{activity}; {change.detail}" if change.detail else activity
     if change.action == "grant" and change.kind == "team":
         return "every member of the team gets a seat"
     return change.detail
@@ -119,6 +207,9 @@ def _note(change: Change, live: Mapping[str, SeatFacts] | None) -> str:
 
 _VERB = {"grant": "Granted", "revoke": "Revoked", "change": "Changed"}
 _SIGN = {"grant": "+", "revoke": "-", "change": "~"}
+
+PLAN_CHARS = 60_000
+"""Room for the plan: logins are cut only when the plan would pass this (tens of thousands)."""
 
 
 def _table(changes: Sequence[Change], live: Mapping[str, SeatFacts] | None) -> list[str]:
@@ -129,70 +220,97 @@ def _table(changes: Sequence[Change], live: Mapping[str, SeatFacts] | None) -> l
     return rows
 
 
-def _logins(changes: Sequence[Change], budget: int) -> str:
-    """Inline logins (teams marked) within ``budget`` characters, then "and N more"."""
+def _item(change: Change, live: Mapping[str, SeatFacts] | None) -> str:
+    """One seat inline: the name, and for a revocation its last activity (when ``live``)."""
+    activity = _activity(change, live)
+    return _seat(change) + (f" ({md(activity.removeprefix('last activity '))})" if activity else "")
+
+
+def _logins(items: Sequence[str], budget: int) -> str:
+    """Inline items within ``budget`` characters, then "and N more"."""
     out: list[str] = []
     used = 0
-    for i, c in enumerate(changes):
-        item = _seat(c)
-        if used + len(item) + 2 > budget - 40 and i < len(changes) - 1:
-            return ", ".join(out) + f" … and {len(changes) - i} more (full list: the `seats-preview` artifact)"
+    for i, item in enumerate(items):
+        if used + len(item) + 2 > budget - 60 and i < len(items) - 1:
+            return ", ".join(out) + f" … and {len(items) - i} more (full list: the `seats-preview` artifact)"
         out.append(item)
         used += len(item) + 2
     return ", ".join(out)
 
 
-def _grouped(changes: Sequence[Change], budget: int) -> list[str]:
-    """Changes grouped by (owner, reason), logins inline; cut only if over ``budget``."""
+def _groups(changes: Sequence[Change]) -> dict[tuple[str, str], list[Change]]:
     groups: dict[tuple[str, str], list[Change]] = {}
     for c in changes:
         groups.setdefault((c.owner, c.reason), []).append(c)
+    return groups
+
+
+def _grouped(changes: Sequence[Change], live: Mapping[str, SeatFacts] | None, budget: int | None) -> list[str]:
+    """Changes grouped by (owner, reason), seats inline; each group's seats cut, in proportion to
+    its share of the whole, only when ``budget`` (characters) is given and they pass it."""
+    groups = _groups(changes)
+    items = {k: [_item(c, live) for c in members] for k, members in groups.items()}
+    total = sum(len(i) + 2 for group in items.values() for i in group) or 1
     lines: list[str] = []
-    per_group = max(200, budget // max(1, len(groups)))
     for (owner, reason), members in groups.items():
         label = f"owner **{md(owner)}**" if owner else "no owner"
-        label += f", reason: {md(reason)}" if reason else ""
-        lines.append(f"- {label} ({len(members)}): {_logins(members, per_group)}")
+        label += f", reason: {md(reason)}" if reason else ", no reason"
+        mine = items[(owner, reason)]
+        room = None if budget is None else max(200, budget * sum(len(i) + 2 for i in mine) // total)
+        lines.append(f"- {label} ({len(members)}): " + (", ".join(mine) if room is None else _logins(mine, room)))
     return lines
 
 
+def _plan_title(real: Sequence[Change], refused: bool) -> str:
+    counts = Counter(c.action for c in real)
+    plan = ", ".join(f"{counts[a]} {_VERB[a].lower()}" for a in _VERB if counts[a]) or "no seat changes"
+    return plan + (" (refused by the guard: nothing is applied)" if refused else "")
+
+
 def _plan_section(data: CommentInput, budget: int) -> str:
+    """Grants grouped by owner and reason, revocations and changes (a table when it fits, else
+    grouped, with last activity while that fits), then the entries adopted without a write.
+    Logins are cut only past ``budget``."""
     live = data.live
     real = [c for c in data.plan.changes if not _already_held(c, live)]
     held = [c for c in data.plan.changes if _already_held(c, live)]
-    counts = Counter(c.action for c in real)
-    title = ("### Plan: " + ", ".join(f"{counts[a]} {_VERB[a].lower()}" for a in _VERB if counts[a])
-             if real else "### Plan: no seat changes")
-    adopted = ([f"{len(held)} seat(s) already held on GitHub are recorded in the stack (no change on GitHub):"]
-               if held else [])
+    title = "### Plan: " + _plan_title(real, _refused(data))
 
-    def build(body: list[str], held_lines: list[str]) -> str:
-        parts = [title, *body]
-        if held_lines:
-            parts += ["", *held_lines]
-        return "\n".join(parts) + "\n"
-
-    for by_action in (True, False):
-        body: list[str] = []
+    def render(tables: bool, cut: int | None, activity: bool = True) -> str:
+        parts = [title]
         for action in _VERB:
             chosen = [c for c in real if c.action == action]
             if not chosen:
                 continue
-            body += ["", f"**{_VERB[action]} ({len(chosen)})**", ""]
-            share = max(1_000, budget * len(chosen) // max(1, len(real)) - 200)  # room in proportion
-            body += _table(chosen, live) if by_action else _grouped(chosen, share)
-        for held_lines in ([*adopted, "", _logins(held, budget // 4)] if held else [],
-                           [f"{adopted[0]} see the `seats-preview` artifact."] if held else []):
-            text = build(body, held_lines)
-            if len(text) <= budget:
-                return text
-    # Tens of thousands of changes: keep every count, cut the logins evenly.
-    body = []
-    for action in _VERB:
-        chosen = [c for c in real if c.action == action]
+            by = " by owner and reason" if action == "grant" else ""
+            parts += ["", f"**{_VERB[action]} ({len(chosen)})**{by}", ""]
+            share = None if cut is None else max(1_000, cut * len(chosen) // max(1, len(real) + len(held)))
+            parts += (_table(chosen, live) if tables and action != "grant"
+                      else _grouped(chosen, live if activity else None, share))
+        if held:
+            parts += ["", f"**Adopted ({len(held)})**: already held on GitHub; the stack records them and "
+                          "nothing is written", ""]
+            share = None if cut is None else max(1_000, cut * len(held) // max(1, len(real) + len(held)))
+            parts += _grouped(held, None, share)
+        return "\n".join(parts) + "\n"
+
+    for tables, activity in ((True, True), (False, True), (False, False)):
+        text = render(tables, None, activity)
+        if len(text) <= budget:
+            return text
+    cut = budget - 2_000
+    while cut > 1_000:
+        text = render(False, cut, False)
+        if len(text) <= budget:
+            return text
+        cut -= len(text) - budget + 1_000
+    # more owner/reason groups than room for their labels: every count, the seats inline
+    lines = [title]
+    for action, chosen in [(a, [c for c in real if c.action == a]) for a in _VERB] + [("adopt", held)]:
         if chosen:
-            body += ["", f"**{_VERB[action]} ({len(chosen)})**: {_logins(chosen, budget // 4)}"]
-    return build(body, [f"{adopted[0]} see the `seats-preview` artifact."] if held else [])[:budget]
+            name = "Adopted" if action == "adopt" else _VERB[action]
+            lines += ["", f"**{name} ({len(chosen)})**: " + _logins([_item(c, live) for c in chosen], budget // 4)]
+    return ("\n".join(lines) + "\n")[:budget]
 
 
 @dataclass(frozen=True)
@@ -233,7 +351,7 @@ def _cost(data: CommentInput) -> _Cost | None:
         elif c.kind == "user" and c.action == "revoke":
             removed += 1 if live is None or (facts is not None and facts.held and not facts.pending) else 0
     removed += sum(c.seats for c in data.plan.changes if c.action == "revoke" and c.kind == "team")
-    new_teams = sum(1 for c in data.plan.changes if c.action == "grant" and c.kind == "team")
+    new_teams = sum(1 for c in data.plan.changes if c.action == "grant" and c.kind == "team" and not c.held)
     this_cycle = listed + added  # listed = user seats plus `assignee: null` seats, all billed
     return _Cost(listed, this_cycle, this_cycle - removed - (pending_now - regranted), added, removed,
                  pending_now, new_teams)
@@ -267,8 +385,8 @@ def _signed_money(value: Decimal) -> str:
 def _glance(data: CommentInput) -> str:
     """One line: the plan's counts, the monthly cost from the next cycle, violations per policy."""
     real = [c for c in data.plan.changes if not _already_held(c, data.live)]
-    counts = Counter(c.action for c in real)
-    plan = ", ".join(f"{counts[a]} {_VERB[a].lower()}" for a in _VERB if counts[a]) or "no seat changes"
+    adopted = len(data.plan.changes) - len(real)
+    plan = _plan_title(real, _refused(data)) + (f"; {adopted} adopted (no write)" if adopted else "")
     policies = Counter(f.policy for f in data.findings)
     found = ", ".join(f"{md(p, 80)} {n}" for p, n in policies.items()) or "none"
     cost = _cost(data)
@@ -350,6 +468,8 @@ def render_comment(data: CommentInput) -> str:
         data = replace(data, findings=shown, notes=[*data.notes, note])
     head = [f"## Copilot seats: preview of {md_code(data.stack[:80])}" if data.stack else "## Copilot seats: preview",
             ""]
+    head += _approval_banner(data)
+    head += _refusal(data)
     for note in data.notes:
         head += [f"> {md(note, _MESSAGE)}", ""]
     footer = ("\n---\n_Rendered by `copilot-seats pr-comment`" +
@@ -371,7 +491,7 @@ def render_comment(data: CommentInput) -> str:
     cost = _cost_section(data) if data.preview_ran else ""
     summary = _violation_summary(data.findings) if data.preview_ran else ""
     fixed = len(top) + len(cost) + len(summary) + len(footer) + 8
-    plan = _plan_section(data, MAX_COMMENT_CHARS - fixed - 1_000) if data.preview_ran else ""
+    plan = _plan_section(data, min(PLAN_CHARS, MAX_COMMENT_CHARS - fixed - 1_000)) if data.preview_ran else ""
     room = MAX_COMMENT_CHARS - fixed - len(plan)
     while True:  # details are estimates per section: shrink them until the whole fits
         details = _details(data, room) if room > 0 else ""

@@ -7,11 +7,17 @@ same resource inputs the preview recorded, with the same configuration format
 groups results; it decides nothing itself.
 
 Everything here is pure: :func:`parse_preview` turns the preview document into a
-:class:`PreviewPlan`, :func:`judge` runs the rules over it.
+:class:`PreviewPlan`, :func:`derive_plan` computes the same plan without the engine (the PR's
+seats.yaml, one live listing, the last applied record from ``pulumi stack export`` and the
+stack's settings, through the program's model and the provider's own ``check``), :func:`judge`
+runs the rules over either. The comment leads with the derived plan, because the engine's
+``--json`` leaves out a resource whose inputs did not change and shows no step at all when the
+guard refuses; :func:`disagreement` cross-checks it against the preview's steps.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,17 +25,26 @@ from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from copilot_seats.decisions.planning import GuardVerdict
+from copilot_seats.decisions.run_settings import RunSettings
+from copilot_seats.desired.spec import SeatSpec
+from copilot_seats.github.live import LiveSnapshot
 from copilot_seats.policies.catalog import RULES, org_view
 from copilot_seats.policies.config import DISABLED, POLICIES, SEATS_TYPE
 from copilot_seats.policies.rules import UNKNOWN, Violation
 from copilot_seats.provider.contract import SeatsInputs, TeamEntry, UserEntry
+from copilot_seats.provider.seats import checked_inputs
+from copilot_seats.stack.model import RunOptions, build_stack
 
 __all__ = [
     "Change",
     "Finding",
     "PreviewPlan",
+    "derive_plan",
+    "disagreement",
     "judge",
     "parse_preview",
+    "previous_inputs",
 ]
 
 _DELETES = {"delete", "discard"}
@@ -82,6 +97,8 @@ class PreviewPlan:
     :param organization: the org-level view of the Seats resource (live counts, cost), or ``{}``.
     :param errors: error diagnostics (e.g. the mass-removal guard); a failed preview.
     :param warnings: warning diagnostics (e.g. seats.yaml warnings), deduplicated.
+    :param verdict: the guard's verdict on the plan (a derived plan only).
+    :param seats_step: the preview had a Seats step (its ``--json`` leaves out unchanged ones).
     """
 
     changes: tuple[Change, ...] = ()
@@ -89,6 +106,8 @@ class PreviewPlan:
     organization: Mapping[str, Any] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    verdict: GuardVerdict | None = None
+    seats_step: bool = False
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -195,9 +214,56 @@ def _old_record(props: Mapping[str, Any], new: SeatsInputs | None = None) -> Sea
     return SeatsInputs.from_props(props) if props else SeatsInputs("")
 
 
+def _sorted(changes: list[Change]) -> tuple[Change, ...]:
+    order = {"grant": 0, "revoke": 1, "change": 2}
+    return tuple(sorted(changes, key=lambda c: (order[c.action], c.kind, c.name.casefold())))
+
+
+def derive_plan(spec: SeatSpec, snapshot: LiveSnapshot, applied: Mapping[str, Any] | None,
+                settings: RunSettings, now: datetime) -> PreviewPlan:
+    """The plan a preview of ``spec`` runs, computed without the engine.
+
+    :param applied: the Seats resource's inputs as the stack last applied them (or 0.1's Roster
+        inputs; ``None`` for a new stack): the guard's "last applied record".
+    :param settings: the stack's settings (thresholds, allowances), as the program reads them.
+    """
+    model = build_stack(spec, snapshot, now, RunOptions(settings=settings))
+    checked, verdict = checked_inputs(applied, model.seats)
+    props = checked.to_props()
+    return PreviewPlan(_sorted(_changes(_old_record(applied or {}, checked), checked)), ((SEATS_TYPE, props),),
+                       next(org_view(checked)), verdict=verdict)
+
+
+def disagreement(derived: PreviewPlan, preview: PreviewPlan) -> str:
+    """How the preview's own steps differ from ``derived`` ("" when they agree or cannot be
+    compared: the preview failed, or showed no Seats step for a derived plan without changes)."""
+    if preview.errors:
+        return ""
+    mine = {(c.action, c.kind, c.name.casefold()) for c in derived.changes}
+    theirs = {(c.action, c.kind, c.name.casefold()) for c in preview.changes}
+    if mine == theirs:
+        return ""
+    only_here, only_there = sorted(mine - theirs), sorted(theirs - mine)
+
+    def named(items: list[tuple[str, str, str]]) -> str:
+        shown = ", ".join(f"{a} {'team ' if k == 'team' else ''}{n}" for a, k, n in items[:5])
+        return shown + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+
+    parts = ([f"{len(only_here)} change(s) only in this comment ({named(only_here)})"] if only_here else [])
+    parts += [f"{len(only_there)} only in the preview ({named(only_there)})"] if only_there else []
+    return ("The preview's own plan differs from this comment's: " + "; ".join(parts) +
+            ". GitHub's seats may have changed between the two readings; `pulumi up` plans again when it runs.")
+
+
 _FOLLOW_ON = ("Resource monitor has terminated, shutting down",)
 """What the program's SDK reports when the engine stops after another resource's error (current
 engines, racily): a consequence, never a cause, so the comment leaves it out."""
+
+
+_ENGINE_WRAPPING = re.compile(
+    r"^(?:[\w.:/-]+ resource '[^']*' has a problem|property \S+ value \{[^}]*\} has a problem)(?: \(\S+\))?: ")
+"""How the engine wraps a provider's check failure (``copilot:index:Seats resource 'seats' has a
+problem: ...``; older engines ``property X value {<nil>} has a problem: ...``): not the reviewer's business."""
 
 
 def _diagnostics(data: Mapping[str, Any], severity: str) -> tuple[str, ...]:
@@ -207,9 +273,25 @@ def _diagnostics(data: Mapping[str, Any], severity: str) -> tuple[str, ...]:
             message = str(diag.get("message", "")).strip()
             for prefix in ("error: ", "warning: "):
                 message = message.removeprefix(prefix)
+            message = _ENGINE_WRAPPING.sub("", message)
             if message and message not in _FOLLOW_ON:
                 seen.setdefault(message, None)
     return tuple(seen)
+
+
+def _seats_steps(data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for step in (s for s in data.get("steps") or () if isinstance(s, Mapping)):
+        if _type(step) == SEATS_TYPE and str(step.get("op", "")) not in ("delete-replaced", "create-replacement"):
+            yield step
+
+
+def previous_inputs(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The last applied Seats inputs a ``pulumi preview --json`` document shows (its Seats step's
+    old state), ``None`` when the step creates the record."""
+    for step in _seats_steps(data):
+        old = _state(step, "oldState")
+        return dict(old) if old else None
+    return None
 
 
 def parse_preview(data: Mapping[str, Any]) -> PreviewPlan:
@@ -217,9 +299,7 @@ def parse_preview(data: Mapping[str, Any]) -> PreviewPlan:
     resources: list[tuple[str, Mapping[str, Any]]] = []
     organization: Mapping[str, Any] = {}
     changes: list[Change] = []
-    for step in (s for s in data.get("steps") or () if isinstance(s, Mapping)):
-        if _type(step) != SEATS_TYPE or str(step.get("op", "")) in ("delete-replaced", "create-replacement"):
-            continue
+    for step in _seats_steps(data):
         if str(step.get("op", "")) in _DELETES:
             old = _old_record(_state(step, "oldState"))
             changes += [Change("revoke", "user", e.login or k, e.owner or "", e.reason or "", "the Seats record leaves")
@@ -233,10 +313,8 @@ def parse_preview(data: Mapping[str, Any]) -> PreviewPlan:
             continue
         organization = next(org_view(new))
         changes += _changes(_old_record(_state(step, "oldState"), new), new)
-    order = {"grant": 0, "revoke": 1, "change": 2}
-    changes.sort(key=lambda c: (order[c.action], c.kind, c.name.casefold()))
-    return PreviewPlan(tuple(changes), tuple(resources), organization,
-                       _diagnostics(data, "error"), _diagnostics(data, "warning"))
+    return PreviewPlan(_sorted(changes), tuple(resources), organization,
+                       _diagnostics(data, "error"), _diagnostics(data, "warning"), seats_step=bool(resources))
 
 
 def _config(pack_config: Mapping[str, Any], policy: str, default: str) -> tuple[str, Mapping[str, Any]]:

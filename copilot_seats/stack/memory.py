@@ -21,9 +21,11 @@ from copilot_seats.desired.spec import normalize_login
 from copilot_seats.errors import ConfigError, ResponseError
 from copilot_seats.github.live import parse_datetime
 from copilot_seats.policies.config import SEATS_TYPE
-from copilot_seats.provider.contract import observations_from_props
+from copilot_seats.provider.contract import LEGACY_TOKENS, observations_from_props
 
-__all__ = ["StackMemoryError", "read_remembered_activity", "remembered_activity"]
+__all__ = ["StackMemoryError", "applied_inputs", "read_remembered_activity", "remembered_activity"]
+
+LEGACY_ROSTER = next(t for t in LEGACY_TOKENS if t.endswith(":Roster"))
 
 
 class StackMemoryError(ConfigError):
@@ -53,6 +55,20 @@ def remembered_activity(export: Mapping[str, Any]) -> dict[str, datetime]:
                     key = normalize_login(login)
                     found[key] = max(when, found.get(key, when))
     return found
+
+
+def applied_inputs(export: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The inputs the stack last applied to its Seats resource (or, for a stack still on 0.1's
+    per-seat resources, its Roster's, which the next run takes over), from a ``pulumi stack
+    export`` document; ``None`` for a stack that applied none (a new stack)."""
+    resources = [r for r in (export.get("deployment") or {}).get("resources") or ()
+                 if isinstance(r, Mapping) and not r.get("delete")]
+    for wanted in (SEATS_TYPE, LEGACY_ROSTER):
+        for resource in resources:
+            inputs = resource.get("inputs")
+            if resource.get("type") == wanted and isinstance(inputs, Mapping):
+                return dict(inputs)
+    return None
 
 
 def read_remembered_activity(stack: str, cwd: Path) -> dict[str, datetime]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -229,9 +230,15 @@ def policy_pack_arg(ws: Workspace) -> str:
 def noop_workspace(root: Path, engine: Engine, env: Mapping[str, str], names: Sequence[str]) -> Workspace:
     """The baseline: one ``noop:index:Things`` holding N entries, served by bench/noop_provider (native)."""
     ws = Workspace(root, engine, env)
+    plugin = ws.project / "noop-plugin"
+    plugin.mkdir(exist_ok=True)
+    launcher = plugin / "pulumi-resource-noop"  # written here, never committed: the engine runs it
+    launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(str(VENV / 'bin' / 'python'))} "
+                        f"{shlex.quote(str(BENCH / 'noop_provider' / 'noop_provider.py'))} \"$@\"\n")
+    launcher.chmod(0o755)
     (ws.project / "Pulumi.yaml").write_text(
         f"name: bench-noop\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n"
-        f"plugins:\n  providers:\n    - name: noop\n      path: {BENCH / 'noop_provider'}\n")
+        f"plugins:\n  providers:\n    - name: noop\n      path: {plugin}\n")
     (ws.project / "__main__.py").write_text(NOOP_PROGRAM)
     write_names(ws, names)
     return ws

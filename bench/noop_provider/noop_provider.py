@@ -6,8 +6,9 @@ so the no-op program pays exactly what any native Python provider pays (process 
 gRPC, (de)serializing properties) and nothing for GitHub. Type ``noop:index:Things``:
 create returns its inputs with the URN's name as id; diff reports a change when the inputs
 differ from the previous ones (no detailed diff: the engine shows its own); update and read
-echo; delete forgets. The engine starts it through ``pulumi-resource-noop`` (next to
-this file), found through ``plugins: providers:`` in the no-op project's Pulumi.yaml.
+echo; delete forgets. The engine starts it through a ``pulumi-resource-noop`` launcher that
+bench/scale_projects.py writes into the no-op project (nothing plugin-shaped is committed),
+found through ``plugins: providers:`` in that project's Pulumi.yaml.
 """
 
 from __future__ import annotations

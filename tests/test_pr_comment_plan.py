@@ -82,6 +82,7 @@ def _comment(tmp_path: Path, sim: RunningSimulator, seats: str, *, applied: dict
                                                   "COPILOT_SEATS_ALLOW_MASS_REMOVAL": ""})
     assert result.exit_code == 0, result.output
     assert not sim.writes, "the comment never writes to GitHub"
+    assert sim.token not in result.output and "Traceback" not in result.output
     assert len(result.output) <= MAX_COMMENT_CHARS
     return result.output
 
@@ -242,6 +243,9 @@ def test_the_guard_honours_an_approval_only_for_exactly_its_count_and_never_for_
     assert not guard_verdict(plan, previous, current, RunSettings(approved_removal=49)).ok
     assert not guard_verdict(plan, previous, current, RunSettings(approved_removal=51)).ok
     assert not guard_verdict(plan, previous, current, approved, action="destroy").ok
+    moved = guard_verdict(plan, previous, Roster("other-org"), approved)
+    assert not moved.ok and "refusing to change the managed organization" in moved.message, \
+        "an approval of the count never approves a change of organization"
 
 
 def test_the_provider_check_passes_an_approved_removal_and_refuses_without_it(

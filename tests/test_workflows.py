@@ -150,8 +150,13 @@ def test_pull_request_workflow_validates_previews_with_the_pack_and_comments() -
     assert "copilot-seats validate --format json seats.yaml" in lines
     assert "pulumi preview --policy-pack policies --json --non-interactive" in lines
     assert "copilot-seats report --format markdown --output report.md" in lines
-    assert any(line.startswith("copilot-seats pr-comment --seats seats.yaml --preview preview.json")
-               for line in lines)
+    assert any(line.startswith("copilot-seats pr-comment --seats seats.yaml --preview preview.json "
+                               "--applied applied.json --stack-config stack-config.json") for line in lines)
+    assert "pulumi stack export --file applied.json --non-interactive" in lines
+    assert "pulumi config --json --non-interactive" in lines, "no --show-secrets: secret values stay out"
+    [upload] = [s for s in _steps(workflow) if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert not {"applied.json", "stack-config.json"} & set(upload["with"]["path"].split()), \
+        "the stack's record and config stay in the job: the artifact is readable by anyone who can read the run"
     uses = [s.get("uses", "") for s in _steps(workflow)]
     assert any(u.startswith("marocchino/sticky-pull-request-comment@") for u in uses)
     assert any(u.startswith("actions/upload-artifact@") for u in uses), "the full report is kept as an artifact"

@@ -111,23 +111,21 @@ def _json_file(path: Path, what: str) -> tuple[Any, str]:
         return None, f"{path} is not JSON ({what}; {exc.msg}, line {exc.lineno})"
 
 
-_NO_RECORD = object()
-"""The last applied record is not known (as opposed to ``None``: the stack applied none)."""
-
-
-def _applied(path: Path | None, preview: PreviewPlan | None, preview_data: dict[str, Any] | None) -> tuple[Any, str]:
-    """The Seats inputs the stack last applied: from ``--applied`` (``pulumi stack export``),
-    else from the preview's Seats step; :data:`_NO_RECORD` when neither tells."""
+def _applied(path: Path | None, preview: PreviewPlan | None,
+             preview_data: dict[str, Any] | None) -> tuple[bool, dict[str, Any] | None, str]:
+    """Whether the last applied record is known, the Seats inputs it holds (``None``: the stack
+    applied none) and, when not known, why: from ``--applied`` (``pulumi stack export``), else
+    from the preview's Seats step."""
     if path is not None:
         export, why = _json_file(path, "the last applied record (`pulumi stack export`)")
         if isinstance(export, dict):
-            return applied_inputs(export), ""
+            return True, applied_inputs(export), ""
         why = why or f"{path} is not the JSON of `pulumi stack export`"
     else:
         why = "no last applied record was given (--applied)"
     if preview is not None and preview.seats_step and preview_data is not None:
-        return previous_inputs(preview_data), ""
-    return _NO_RECORD, why
+        return True, previous_inputs(preview_data), ""
+    return False, None, why
 
 
 def _settings(path: Path | None) -> tuple[RunSettings, str, str]:
@@ -210,17 +208,16 @@ def _comment(spec: SeatSpec, preview_path: Path | None, applied_path: Path | Non
     settings, source, settings_note = _settings(stack_config_path)
     notes += [settings_note] if settings_note else []
     plan = preview
-    applied: Any = _NO_RECORD
+    applied: dict[str, Any] | None = None
     if snapshot is not None:
-        applied, applied_note = _applied(applied_path, preview, preview_data)
-        if applied is _NO_RECORD:
+        known, applied, applied_note = _applied(applied_path, preview, preview_data)
+        if not known:
             notes.append(f"{applied_note}: the plan is the preview's own")
         else:
             plan = derive_plan(spec, snapshot, applied, settings, now)
             if preview is not None:
                 plan = replace(plan, errors=preview.errors, warnings=preview.warnings)
-                if preview.seats_step or not preview.errors:
-                    notes += [n for n in (disagreement(plan, preview),) if n]
+                notes += [differs] if (differs := disagreement(plan, preview)) else []
     shown = plan or PreviewPlan()
     return CommentInput(
         stack=stack, plan=shown, preview_ran=preview is not None or plan is not None,
@@ -231,12 +228,12 @@ def _comment(spec: SeatSpec, preview_path: Path | None, applied_path: Path | Non
     )
 
 
-def _guard_facts(verdict: GuardVerdict | None, applied: Any, settings: RunSettings, source: str, spec: SeatSpec,
-                 now: datetime) -> GuardFacts | None:
+def _guard_facts(verdict: GuardVerdict | None, applied: dict[str, Any] | None, settings: RunSettings, source: str,
+                 spec: SeatSpec, now: datetime) -> GuardFacts | None:
     approval = spec.settings.removal_approval
     if verdict is None and approval is None:
         return None
-    base = previous_roster(applied if isinstance(applied, dict) else None)
+    base = previous_roster(applied)
     return GuardFacts(verdict=verdict, settings=settings, source=source,
                       base=base.declared_count if base is not None else 0, approval=approval,
-                      approval_in_force=bool(approval and approval.in_force(now.date())))
+                      today=now.date())

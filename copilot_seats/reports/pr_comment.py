@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from copilot_seats.decisions.planning import GuardVerdict, removal_limit
@@ -77,7 +77,7 @@ class GuardFacts:
     :param settings: the thresholds it applied; ``source`` says where they came from.
     :param base: seats declared at the last applied run (the fraction's base).
     :param approval: seats.yaml's ``settings.removal_approval``, if any.
-    :param approval_in_force: it has not expired.
+    :param today: the day of the run (whether the approval is in force; the expiry to suggest).
     """
 
     verdict: GuardVerdict | None
@@ -85,7 +85,7 @@ class GuardFacts:
     source: str = "defaults"
     base: int = 0
     approval: RemovalApproval | None = None
-    approval_in_force: bool = False
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _approval_banner(data: CommentInput) -> list[str]:
     head = (f"> [!WARNING]\n> **This seats.yaml approves a large removal**: `settings.removal_approval` lets the "
             f"guard pass a run that revokes exactly **{approval.seats}** seat(s), until {approval.expires.isoformat()} "
             f"(line {approval.line}). Reason: {md(approval.reason, _MESSAGE)}")
-    if not guard.approval_in_force:
+    if not approval.in_force(guard.today):
         state = "It has expired: the guard ignores it. Remove it."
     elif verdict is None:
         state = "Whether it applies is not known here (no plan of the comment's own; see the preview)."
@@ -151,7 +151,7 @@ def _refusal(data: CommentInput) -> list[str]:
     verdict, s = guard.verdict, guard.settings
     if verdict.revoking <= _limit(guard):  # not a count: the organization changed
         return ["> [!CAUTION]", f"> **The guard refuses this change**: {md(verdict.message, 1_000)}", ""]
-    expires = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
+    expires = (guard.today + timedelta(days=7)).isoformat()
     return ["> [!CAUTION]",
             f"> **The guard refuses this change**: it revokes **{verdict.revoking}** seat(s); the limit is "
             f"**{_limit(guard)}**, the larger of maxRemovalCount {s.max_removal_count} and maxRemovalFraction "

@@ -55,7 +55,8 @@ def test_default_max_is_the_guard_limit_and_the_stalest_go_first(org: RunningSim
     removed = [m for m in re.findall(r"(?m)^\| `(dev-\d{5})` \| ([^|]+) \|", result.stdout)]
     # no activity reported (never used, or idle past 90 days) is stalest: those go first
     assert all(activity.strip() == "none reported" for _, activity in removed)
-    assert f"This PR revokes {limit} seat(s); one run may revoke at most {limit}" in result.stdout
+    assert f"This PR revokes {limit} seat(s) by pruning, at most {limit} in this run: the guard allows {limit} " \
+           "in one run if" in result.stdout
     parse_spec(seats.read_text())  # still valid
 
 
@@ -109,6 +110,43 @@ def test_prune_then_preview_passes_the_guard(make_simulator: Callable[..., Runni
     assert _prune(sim, seats, "--max", "10000").returncode == 0
     refused = ws.preview()
     assert refused.returncode != 0 and "refusing to revoke" in refused.output
+
+
+@pytest.mark.engine
+def test_prune_on_a_branch_that_already_removes_seats_leaves_the_guard_room(
+        make_simulator: Callable[..., RunningSimulator], tmp_path: Path) -> None:
+    """The guard's limit is 10 % of the last applied roster (20 of 200); the branch already
+    removes 15 entries, so `prune --stack` may take 5 more, and its PR's preview passes."""
+    n = 200
+    sim = make_simulator(scale_fixture(n))
+    everyone = [login(i) for i in range(n)]
+    ws = PulumiWorkspace(tmp_path, seats_yaml("bigco", everyone),
+                         extra_env={**sim.env(), "COPILOT_SEATS_WRITE_SPACING": "0"})
+    ws.init_stack("test")
+    assert ws.up().returncode == 0
+    seats = ws.project / "seats.yaml"
+    recent = [login(i) for i in range(n) if i % 5 and (i * 7) % 120 < 30]  # scale_fixture's activity: not stale
+    branch = seats_yaml("bigco", [x for x in everyone if x not in set(recent[:15])])
+    seats.write_text(branch)
+
+    def prune(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([str(CLI), "prune", "--seats", str(seats), *args], cwd=ws.project,
+                              capture_output=True, text=True, timeout=300, env={**ws.env, **sim.env()}, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    guessed = prune("--dry-run")  # without the stack: 10 % of the file's 185 entries, not the guard's budget
+    assert _stale_count(guessed.stdout) == removal_limit(n - 15, 10, 0.1) == 19
+    assert "an assumption: pass `--stack`" in guessed.stdout.replace("&#96;", "`")
+    pruned = prune("--stack", "test")
+    assert _stale_count(pruned.stdout) == 5, pruned.stdout
+    assert "the guard of stack test allows 20 in one run and this branch already revokes 15" in pruned.stdout
+    preview = ws.preview()
+    assert preview.returncode == 0, preview.output  # the claim is true: the guard lets it through
+    seats.write_text(branch)
+    assert _stale_count(prune("--max", "1000", "--stack", "test").stdout) == 5, "--max cannot pass the guard's budget"
+    assert ws.preview().returncode == 0
+    assert not [w for w in sim.writes if w.method == "DELETE"], "prune and preview never write"
 
 
 def test_remembered_activity_is_read_from_a_stack_export() -> None:

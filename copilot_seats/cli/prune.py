@@ -2,10 +2,14 @@
 
 Staleness is judged by :func:`copilot_seats.decisions.analysis.compare` (hence
 :func:`~copilot_seats.decisions.analysis.stale_reason`), the rule the ``stale-seat`` policy uses. One run
-revokes at most ``--max`` seats, stalest first; the default is the mass-removal guard's limit
-(:func:`copilot_seats.decisions.planning.removal_limit` over the declared seats), so the PR a prune opens
-passes the guard when it is previewed and applied, and the summary says how many stale users
-wait for the next run. The file is edited only through :mod:`copilot_seats.desired.seats_edit` and
+revokes at most what the mass-removal guard leaves it, stalest first: with ``--stack``, the
+guard's own verdict on the branch as it stands (:func:`copilot_seats.reports.pr_plan.derive_plan`
+over the stack's last applied record and its config: the limit, minus the seats the branch
+already revokes), so the PR a prune opens passes the guard when it is previewed and applied;
+without ``--stack``, :func:`copilot_seats.decisions.planning.removal_limit` over the file's
+declared seats and the default thresholds, and the summary says that is an assumption.
+``--max`` lowers it. The summary says how many stale users wait for the next run. The file is
+edited only through :mod:`copilot_seats.desired.seats_edit` and
 re-validated before it is written.
 
 Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid; 2 usage error;
@@ -14,10 +18,12 @@ Exit codes: 0 done (also when nothing changed); 1 the seats file is invalid; 2 u
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,15 +32,18 @@ from copilot_seats.cli import main
 from copilot_seats.cli.edit import checked_file, day, editor, fetch_live, verified, write_atomically
 from copilot_seats.decisions.analysis import SeatRow, compare, is_exempt, stale_reason
 from copilot_seats.decisions.planning import removal_limit
+from copilot_seats.decisions.run_settings import SettingsError, parse_settings
 from copilot_seats.decisions.seat_state import active
 from copilot_seats.desired.seats_edit import SeatsEditError, remove_entries
 from copilot_seats.desired.spec import SeatSpec
 from copilot_seats.errors import EditError
 from copilot_seats.escape import md_code, md_text
-from copilot_seats.github.live import LiveSeat
-from copilot_seats.stack.memory import StackMemoryError, read_remembered_activity
+from copilot_seats.github.live import LiveSeat, LiveSnapshot
+from copilot_seats.provider.stack_config import read_project_config
+from copilot_seats.reports.pr_plan import derive_plan
+from copilot_seats.stack.memory import StackMemoryError, applied_inputs, read_export, remembered_activity
 
-__all__ = ["PrunePlan", "plan_prune", "prune_command", "prune_summary"]
+__all__ = ["GuardBudget", "PrunePlan", "guard_budget", "plan_prune", "prune_command", "prune_summary"]
 
 
 def _exempt_but_stale(row: SeatRow, now: datetime, stale_days: int, grace_days: int) -> bool:
@@ -48,6 +57,46 @@ def _activity(seat: LiveSeat | None) -> str:
         return "none reported"
     used = editor(seat)
     return f"{day(seat.last_activity_at)}{f' ({used})' if used else ''}"
+
+
+@dataclass(frozen=True)
+class GuardBudget:
+    """What the mass-removal guard leaves a prune: its limit, minus what the branch already revokes.
+
+    :param exact: from the stack's own record and config (``--stack``); else assumed from the file.
+    """
+
+    limit: int
+    already: int
+    exact: bool
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.already)
+
+    def describe(self, stack: str | None) -> str:
+        if not self.exact:
+            return (f"the guard allows {self.limit} in one run if stack config and the last applied run match this "
+                    "file and the default thresholds (an assumption: pass `--stack` for the guard's own budget)")
+        return (f"the guard of stack {stack} allows {self.limit} in one run and this branch already revokes "
+                f"{self.already} before the prune, which therefore took at most {self.left}: its preview passes "
+                "the guard")
+
+
+def guard_budget(spec: SeatSpec, snapshot: LiveSnapshot, now: datetime, declared: int, stack: str | None,
+                 export: dict[str, Any] | None, cwd: Path) -> GuardBudget:
+    """The guard's budget for a prune of ``spec`` (see :class:`GuardBudget`); ``declared``: the
+    seats the file declares (the assumed base without a stack)."""
+    if stack is None or export is None:
+        return GuardBudget(removal_limit(declared, defaults.MAX_REMOVAL_COUNT, defaults.MAX_REMOVAL_FRACTION), 0,
+                           False)
+    try:
+        settings = parse_settings(read_project_config(stack, str(cwd)).get, os.environ)
+    except SettingsError as exc:
+        raise click.UsageError(f"--stack {stack}: {exc}") from None
+    verdict = derive_plan(spec, snapshot, applied_inputs(export), settings, now).verdict
+    assert verdict is not None
+    return GuardBudget(verdict.limit, verdict.revoking, True)
 
 
 @dataclass(frozen=True)
@@ -112,7 +161,8 @@ def plan_prune(spec: SeatSpec, rows: Sequence[SeatRow], expired_users: Sequence[
 
 
 def prune_summary(path: str, plan: PrunePlan, kept_team: Sequence[SeatRow],
-                  exempt: Sequence[SeatRow], stale_days: int, grace_days: int, dry_run: bool) -> str:
+                  exempt: Sequence[SeatRow], stale_days: int, grace_days: int, dry_run: bool,
+                  guard: str = "") -> str:
     """The Markdown summary of a prune, written to be a pull-request body."""
     verb = "Would remove" if dry_run else "Removed"
     removed = plan.removed
@@ -134,8 +184,8 @@ def prune_summary(path: str, plan: PrunePlan, kept_team: Sequence[SeatRow],
                 "`expires` date has passed:", ""]
         out += [f"- {md_code(name.removeprefix('team '))}{' (team)' if name.startswith('team ') else ''}"
                 for name in plan.expired]
-    out += ["", f"This PR revokes {plan.revoking} seat(s); one run may revoke at most {plan.limit} "
-            "(`--max`, by default the mass-removal guard's limit), so its preview passes the guard."]
+    out += ["", f"This PR revokes {plan.revoking} seat(s) by pruning, at most {plan.limit} in this run: "
+            + (md_text(guard) if guard else "`--max`") + "."]
     if plan.deferred:
         out += [f"**{len(plan.deferred)} more stale user(s) remain for the next run** (stalest first: "
                 + ", ".join(md_code(r.login) for r in plan.deferred[:20])
@@ -152,9 +202,9 @@ def prune_summary(path: str, plan: PrunePlan, kept_team: Sequence[SeatRow],
     return "\n".join(out) + "\n"
 
 
-def _remembered(stack: str, seats_path: Path) -> dict[str, datetime]:
+def _export(stack: str, seats_path: Path) -> dict[str, Any]:
     try:
-        return read_remembered_activity(stack, seats_path.resolve().parent)
+        return read_export(stack, seats_path.resolve().parent)
     except StackMemoryError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -167,11 +217,13 @@ def _remembered(stack: str, seats_path: Path) -> dict[str, datetime]:
 @click.option("--seats", "seats_path", default="seats.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="seats file to prune.")
 @click.option("--max", "max_revocations", type=click.IntRange(min=0), default=None,
-              help="revoke at most N seats (stalest first); default: what the mass-removal guard allows in "
-                   "one run, the larger of 10 and 10% of the declared seats.")
+              help="revoke at most N seats (stalest first); default: what the mass-removal guard leaves this run "
+                   "(with --stack: its limit minus what the branch already revokes; without: the larger of 10 and "
+                   "10% of the declared seats).")
 @click.option("--expired", is_flag=True, help="also remove users and teams whose `expires` date has passed.")
 @click.option("--stack", default=None,
-              help="use the activity this stack remembers past GitHub's 90 days (as the stale-seat policy does).")
+              help="the stack: its guard's budget (last applied record and config) and the activity it remembers "
+                   "past GitHub's 90 days (as the stale-seat policy does).")
 @click.option("--dry-run", is_flag=True, help="print the summary; leave the file unchanged.")
 def prune_command(stale_days: int, grace_days: int, seats_path: Path, max_revocations: int | None,
                   expired: bool, stack: str | None, dry_run: bool) -> None:
@@ -189,11 +241,13 @@ def prune_command(stale_days: int, grace_days: int, seats_path: Path, max_revoca
     assert spec is not None
     now = datetime.now(UTC)
     snapshot = fetch_live(spec.organization, now)
-    remembered = _remembered(stack, seats_path) if stack else None
+    export = _export(stack, seats_path) if stack else None
+    remembered = remembered_activity(export) if export is not None else None
     cmp = compare(spec, snapshot, now, stale_days, grace_days, remembered)
     rows = cmp.rows
-    limit = max_revocations if max_revocations is not None else removal_limit(
-        cmp.declared_count, defaults.MAX_REMOVAL_COUNT, defaults.MAX_REMOVAL_FRACTION)
+    budget = guard_budget(spec, snapshot, now, cmp.declared_count, stack, export, seats_path.resolve().parent)
+    limit = budget.left if max_revocations is None else (min(max_revocations, budget.left) if budget.exact
+                                                         else max_revocations)
     plan = plan_prune(spec, rows, cmp.expired if expired else (), cmp.expired_teams if expired else (), limit)
     kept_team = [r for r in rows if r.declared_directly and r.stale is not None and r.assigning_team is not None]
     exempt = [r for r in rows if _exempt_but_stale(r, now, stale_days, grace_days)]
@@ -211,7 +265,8 @@ def prune_command(stale_days: int, grace_days: int, seats_path: Path, max_revoca
         verified(text, seats_path)
         if not dry_run:
             write_atomically(seats_path, text)
-    click.echo(prune_summary(str(seats_path), plan, kept_team, exempt, stale_days, grace_days, dry_run), nl=False)
+    click.echo(prune_summary(str(seats_path), plan, kept_team, exempt, stale_days, grace_days, dry_run,
+                             budget.describe(stack)), nl=False)
     action = "would remove" if dry_run else "removed"
     rest = f"; {len(plan.deferred)} more stale user(s) left for the next run" if plan.deferred else ""
     click.echo(f"prune: {action} {len(plan.removed)} stale user(s)"

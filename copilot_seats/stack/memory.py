@@ -23,7 +23,7 @@ from copilot_seats.github.live import parse_datetime
 from copilot_seats.policies.config import SEATS_TYPE
 from copilot_seats.provider.contract import LEGACY_TOKENS, observations_from_props
 
-__all__ = ["StackMemoryError", "applied_inputs", "read_remembered_activity", "remembered_activity"]
+__all__ = ["StackMemoryError", "applied_inputs", "read_export", "read_remembered_activity", "remembered_activity"]
 
 LEGACY_ROSTER = next(t for t in LEGACY_TOKENS if t.endswith(":Roster"))
 
@@ -73,6 +73,11 @@ def applied_inputs(export: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def read_remembered_activity(stack: str, cwd: Path) -> dict[str, datetime]:
     """:func:`remembered_activity` of ``stack``, read through the pulumi CLI in project ``cwd``."""
+    return remembered_activity(read_export(stack, cwd))
+
+
+def read_export(stack: str, cwd: Path) -> dict[str, Any]:
+    """``pulumi stack export`` of ``stack`` (state only: nothing decrypted), through the CLI in ``cwd``."""
     pulumi = shutil.which("pulumi")
     if pulumi is None:
         raise StackMemoryError("--stack needs the pulumi CLI on PATH")
@@ -81,6 +86,9 @@ def read_remembered_activity(stack: str, cwd: Path) -> dict[str, datetime]:
     if proc.returncode != 0:
         raise StackMemoryError(f"cannot read stack {stack}: {proc.stderr.strip() or 'pulumi stack export failed'}")
     try:
-        return remembered_activity(json.loads(proc.stdout))
-    except (json.JSONDecodeError, AttributeError) as exc:
+        export = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
         raise StackMemoryError(f"cannot read stack {stack}: unexpected export ({exc})") from None
+    if not isinstance(export, dict) or not isinstance(export.get("deployment") or {}, dict):
+        raise StackMemoryError(f"cannot read stack {stack}: unexpected export")
+    return export

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,8 @@ def test_progress_goes_to_stderr_only_when_asked(simulator: RunningSimulator, se
 @pytest.mark.parametrize(
     ("args", "env", "code", "message"),
     [
-        pytest.param(["--fail-on-drift"], {}, 1, "drift: 1 unmanaged, 1 missing", id="drift-fails-when-asked"),
+        pytest.param(["--fail-on-drift"], {}, 1, "drift: 1 unmanaged (newbie); 1 missing users (frank)",
+                     id="drift-fails-when-asked"),
         pytest.param(["--format", "xml"], {}, 2, "Invalid value", id="bad-flag-is-usage"),
         pytest.param([], {"GITHUB_TOKEN": ""}, 2, "GITHUB_TOKEN is not set", id="missing-token-is-usage"),
         pytest.param([], {"GITHUB_TOKEN": "ghp_wrongToken42"}, 3, "Bad credentials", id="bad-token-is-api-error"),
@@ -166,3 +168,26 @@ def test_demo_org_report_against_the_repository_seats_yaml(make_simulator: Any) 
     assert data["double_granted"] == ["ken-thompson"] and len(data["unmanaged"]) >= 245
     assert "frances-allen" not in data["stale"], "stale exemption until 2027-03-01"
     assert len(sim.requests) == 1 + 4 and sim.writes == []
+
+
+def test_fail_on_drift_counts_seats_revoked_by_hand(make_simulator: Callable[..., RunningSimulator],
+                                                    tmp_path: Path) -> None:
+    """Revoked outside the tool, every kind: a user removed at once (missing), a user and a team
+    pending cancellation (leaving); nothing is unmanaged, so only these can fail the check."""
+    sim = make_simulator({"organizations": [{"login": "acme", "teams": [
+        {"slug": "mobile", "members": ["carol", "dave"]}, {"slug": "gone", "members": ["erin"]}], "seats": [
+        {"login": "alice", "pending_cancellation_date": "2027-01-01"},
+        {"login": "carol", "teams": ["mobile"], "pending_cancellation_date": "2027-01-01"},
+        {"login": "dave", "teams": ["mobile"], "pending_cancellation_date": "2027-01-01"},
+        {"login": "frank"}]}]})
+    seats = tmp_path / "seats.yaml"
+    seats.write_text("organization: acme\nusers:\n  alice:\n  bob:\n  frank:\nteams:\n  mobile:\n  gone:\n")
+    result = run(sim, "--seats", str(seats), "--fail-on-drift")
+    assert result.returncode == 1, result.stderr
+    assert ("drift: 0 unmanaged; 1 missing users (bob); 3 leaving users (pending cancellation) (alice, carol, "
+            "dave); 1 missing teams (gone); 1 leaving teams (mobile)") in result.stderr
+    clean = make_simulator({"organizations": [{
+        "login": "acme", "teams": [{"slug": "mobile", "members": ["carol"]}],
+        "seats": [{"login": "frank"}, {"login": "carol", "teams": ["mobile"]}]}]})
+    seats.write_text("organization: acme\nusers:\n  frank:\nteams:\n  mobile:\n")
+    assert run(clean, "--seats", str(seats), "--fail-on-drift").returncode == 0, "a clean org passes"

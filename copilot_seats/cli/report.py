@@ -13,14 +13,19 @@ import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from copilot_seats import defaults
 from copilot_seats.cli import main
 from copilot_seats.errors import CheckFailed
+from copilot_seats.escape import one_line
 
-__all__ = ["report"]
+__all__ = ["drift_message", "report"]
+
+if TYPE_CHECKING:
+    from copilot_seats.decisions.analysis import Comparison
 
 
 class _Progress:
@@ -39,6 +44,20 @@ class _Progress:
     def done(self) -> None:
         if self.shown:
             click.echo("", err=True)
+
+
+def drift_message(comparison: Comparison, shown: int = 5) -> str:
+    """Every kind of drift with its count and first names: seats held outside seats.yaml, and
+    declared seats revoked outside it (gone: missing; pending cancellation: leaving)."""
+    kinds = (("unmanaged", comparison.unmanaged), ("missing users", comparison.missing),
+             ("leaving users (pending cancellation)", comparison.leaving),
+             ("missing teams", comparison.missing_teams), ("leaving teams", comparison.leaving_teams))
+    parts = []
+    for label, names in kinds:
+        named = ", ".join(one_line(n) for n in names[:shown]) + (f", … {len(names) - shown} more"
+                                                                       if len(names) > shown else "")
+        parts.append(f"{len(names)} {label}" + (f" ({named})" if names else ""))
+    return "drift: " + "; ".join(parts)
 
 
 @main.command("report")
@@ -107,5 +126,4 @@ def report(seats_path: Path, org: str | None, stale_days: int, grace_days: int, 
     else:
         click.echo(text, nl=False)
     if fail_on_drift and comparison.has_drift:
-        raise CheckFailed(f"drift: {len(comparison.unmanaged)} unmanaged, {len(comparison.missing)} missing "
-                          f"users, {len(comparison.missing_teams)} missing teams")
+        raise CheckFailed(drift_message(comparison))

@@ -65,9 +65,13 @@ def _rows(repo: Path, *args: str) -> list[dict[str, str]]:
 def test_every_change_with_its_pull_request(repo: Path) -> None:
     rows = _rows(repo)
     assert [(r["name"], r["change"], r["pull_request"]) for r in rows] == [
-        ("alice", "granted", "1"), ("bob", "granted", "1"), ("frank", "granted", "2"),
-        ("alice", "changed", "3"), ("bob", "revoked", "4")]
-    assert rows[3]["detail"] == "owner: eng → data"
+        ("seats.yaml", "adopted", "1"), ("frank", "granted", "2"), ("alice", "changed", "3"), ("bob", "revoked", "4")]
+    assert rows[0]["kind"] == "file" and rows[0]["detail"].startswith("2 user(s) and 0 team(s) declared by the commit")
+    assert rows[2]["detail"] == "owner: eng → data"
+    expanded = _rows(repo, "--expand-bootstrap")
+    assert [(r["name"], r["change"], r["pull_request"]) for r in expanded[:3]] == [
+        ("alice", "granted", "1"), ("bob", "granted", "1"), ("frank", "granted", "2")]
+    rows = expanded
     assert rows[2]["owner"] == "api" and rows[2]["reason"] == "rewrite" and rows[2]["author"] == "Mona"
     assert all(r["applied"] == "" for r in rows), "without --stack nothing claims to be applied"
 

@@ -170,6 +170,10 @@ def test_seat_request_rollback_and_prune_each_show_as_one_seat_step(tmp_path: Pa
     rows = list(csv.DictReader(io.StringIO(audit.stdout)))
     assert [(r["change"], r["pull_request"]) for r in rows] == [("granted", "2"), ("revoked", "3")]
     assert all(r["applied_by_update"] and "approved by bob" in r["applied"] for r in rows)
+    history = json.loads(ws.run("stack", "history", "--json").stdout)
+    granted, revoked = (int(r["applied_by_update"]) for r in rows)
+    assert (granted, revoked) == (len(history) - 1, len(history)), "the real updates (the file backend prints 0)"
+    assert rows[1]["applied"].startswith(f"update {revoked} on ")
 
     # the weekly prune: bob has never used his seat in 200 days
     for command in workflow(PRUNE, "copilot-seats prune"):

@@ -61,11 +61,16 @@ def _updates(cwd: Path, stack: str) -> dict[str, Update]:
     if proc.returncode != 0:
         raise click.UsageError(f"cannot read the history of stack {stack}: {proc.stderr.strip()}")
     by_commit: dict[str, Update] = {}
-    for entry in json.loads(proc.stdout or "[]"):
+    entries = [e for e in json.loads(proc.stdout or "[]") if isinstance(e, dict)]
+    for position, entry in enumerate(entries):
         head = (entry.get("environment") or {}).get("git.head")
         if entry.get("kind") != "update" or not head or entry.get("result") != "succeeded":
             continue
-        by_commit.setdefault(head, Update(int(entry.get("version", 0)), str(entry.get("startTime", "")),
+        # Pulumi Cloud numbers its updates; the self-managed backends (file, s3, azblob, gs) print
+        # "version": 0 for every one (v3.78.1), newest first: the stack's version is then its place
+        # counted from the oldest, the number `pulumi stack history` shows as "Version".
+        version = int(entry.get("version") or 0) or len(entries) - position
+        by_commit.setdefault(head, Update(version, str(entry.get("startTime", "")),
                                           str(entry.get("result", "")), str(entry.get("message", ""))))
     return by_commit
 
@@ -77,13 +82,18 @@ def _updates(cwd: Path, stack: str) -> dict[str, Update]:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="last day (YYYY-MM-DD).")
 @click.option("--login", default=None, help="only this login or team slug (case-insensitive).")
 @click.option("--stack", default=None, help="join with this stack's `pulumi stack history` (which update applied it).")
+@click.option("--expand-bootstrap", is_flag=True,
+              help="list the entries of the commit that created seats.yaml one by one (default: one 'adopted' row).")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "csv"]), default="markdown", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here instead of stdout.")
 def audit_command(seats_path: Path, since: datetime | None, until: datetime | None, login: str | None,
-                  stack: str | None, fmt: str, output: Path | None) -> None:
+                  stack: str | None, expand_bootstrap: bool, fmt: str, output: Path | None) -> None:
     """Every seat granted, revoked or changed (by git history of seats.yaml), with its pull
-    request, author and the Pulumi update that applied it (approvers are in its message)."""
+    request, author and the Pulumi update that applied it (approvers are in its message).
+
+    The commit that created seats.yaml (typically `copilot-seats import` of the seats an org
+    already had) is one "adopted" row unless --expand-bootstrap (or --login) asks for its entries."""
     cwd = seats_path.resolve().parent
     top = _git(cwd, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
@@ -98,6 +108,15 @@ def audit_command(seats_path: Path, since: datetime | None, until: datetime | No
         before = _spec_at(root, f"{commit.sha}^", path)
         after = _spec_at(root, commit.sha, path)
         update = updates.get(commit.sha)
+        applied = f"update {update.version} on {update.time}: {update.message}" if update else ""
+        if before is None and after is not None and not expand_bootstrap and not login:
+            rows.append(AuditRow(
+                date=commit.date, kind="file", name=path, change="adopted",
+                owner="", reason="", detail=f"{len(after.users)} user(s) and {len(after.teams)} team(s) declared by "
+                "the commit that created the file (--expand-bootstrap lists them)",
+                pull_request=pr_number(commit.subject), commit=commit.sha, author=commit.author, applied=applied,
+                applied_by_update=str(update.version) if update else ""))
+            continue
         for kind, name, change, grant, detail in entry_changes(before, after):
             if login and name.casefold() != login.casefold():
                 continue
@@ -105,8 +124,7 @@ def audit_command(seats_path: Path, since: datetime | None, until: datetime | No
                 date=commit.date, kind=kind, name=name, change=change, owner=grant.owner or "",
                 reason=grant.reason or "", detail=detail, pull_request=pr_number(commit.subject),
                 commit=commit.sha, author=commit.author,
-                applied=f"update {update.version} on {update.time}: {update.message}" if update else "",
-                applied_by_update=str(update.version) if update else ""))
+                applied=applied, applied_by_update=str(update.version) if update else ""))
     title = f"Copilot seat changes{f' of {login}' if login else ''}"
     if first or last:
         title += f" ({first or '…'} to {last or '…'})"

@@ -125,7 +125,7 @@ def render_audit(rows: Sequence[AuditRow], fmt: str, title: str = "") -> str:
     if rows:
         lines += ["| date | seat | change | owner | reason | pull request | applied |", "|---|---|---|---|---|---|---|"]
         for r in rows:
-            seat = md_code(r.name) if r.kind == "user" else f"team {md_code(r.name)}"
+            seat = f"team {md_code(r.name)}" if r.kind == "team" else md_code(r.name)
             change = md_text(r.change) + (f" ({md_text(r.detail)})" if r.detail else "")
             pr = (f"#{r.pull_request}" if re.fullmatch("[0-9]+", r.pull_request)  # GitHub links its own PR
                   else md_text(f"commit {r.commit[:10]}" if not r.pull_request else f"#{r.pull_request}"))
